@@ -1,0 +1,26 @@
+"""action_answer_question: answers from the FAQ knowledge base (bot.kb)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.kb.service import answer, answer_by_id
+
+
+class ActionAnswerQuestion(Action):
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        language = tracker.get_slot("language") or "vi"
+        faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
+        if faq_id:  # the customer picked one of the suggested questions
+            reply = answer_by_id(faq_id, language)
+        else:
+            reply = answer(tracker.latest_message.get("text") or "", language)
+        dispatcher.utter_message(text=reply["text"], buttons=reply.get("buttons") or [],
+                                 json_message=None)
+        return []

@@ -1,0 +1,1 @@
+"""hotro: a Vietnamese-first customer-support chatbot on Rasa."""

@@ -1,0 +1,126 @@
+"""The `hotro` command: train, run, evaluate and manage the knowledge base."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from bot.settings import PROJECT_DIR
+
+MODELS_DIR = PROJECT_DIR / "models"
+VAR_DIR = PROJECT_DIR / "var"
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """rasa train; Rasa itself skips training when data and config are unchanged."""
+    command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", "config.yml",
+               "--domain", "domain.yml", "--data", "data", "--out", str(MODELS_DIR)]
+    return subprocess.call(command, cwd=PROJECT_DIR)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.stack import Stack, latest_model
+
+    if not args.no_train and cmd_train(args) != 0:
+        return 1
+    model = latest_model(MODELS_DIR)
+    if model is None:
+        print("no trained model in models/: run `hotro train`", file=sys.stderr)
+        return 1
+    stack = Stack(model=model, var_dir=VAR_DIR, rasa_port=args.port,
+                  action_port=args.action_port, host=args.host)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    print("starting the action server and the Rasa server (about a minute)...", flush=True)
+    try:
+        stack.start()
+        print(f"""
+hotro is running.
+  Talk to the bot (REST):  curl -s {stack.rasa_url}/webhooks/rest/webhook \\
+                             -H 'Content-Type: application/json' \\
+                             -d '{{"sender": "me", "message": "xin chào"}}'
+  Rasa HTTP API:           {stack.rasa_url}/status
+  Action server:           {stack.action_url}/health
+  Logs:                    {VAR_DIR / 'logs'}
+Press Ctrl-C to stop.""", flush=True)
+        while not stopping.wait(1):
+            dead = [s for s in stack.services if not s.is_running()]
+            if dead:
+                print(f"{dead[0].name} stopped unexpectedly; see {dead[0].log_path}",
+                      file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        print("stopping hotro...", flush=True)
+        stack.stop()
+
+
+def cmd_eval_nlu(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from bot.nlu.evaluate import evaluate_nlu
+
+    result = evaluate_nlu(args.train, args.test, oos_label=args.oos_label,
+                          config_path=args.config, predictions_csv=args.predictions)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotro", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train the Rasa model if data or config changed")
+    train.set_defaults(func=cmd_train)
+
+    run = commands.add_parser("run", help="train if needed, start every hotro process")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=5005, help="Rasa server port")
+    run.add_argument("--action-port", type=int, default=5055)
+    run.add_argument("--no-train", action="store_true", help="use the latest model as it is")
+    run.set_defaults(func=cmd_run)
+
+    evaluate = commands.add_parser("eval", help="evaluate NLU or FAQ search on labelled data")
+    targets = evaluate.add_subparsers(dest="target", required=True)
+    nlu = targets.add_parser("nlu", help="train the NLU pipeline on one CSV, score on another")
+    nlu.add_argument("--train", required=True, help="CSV with text,label columns")
+    nlu.add_argument("--test", required=True, help="CSV with text,label columns")
+    nlu.add_argument("--oos-label", help="label of out-of-scope examples, e.g. oos")
+    nlu.add_argument("--config", help="Rasa config to evaluate instead of config.yml")
+    nlu.add_argument("--predictions", help="write per-example predictions to this CSV")
+    nlu.add_argument("--json", action="store_true", help="print one JSON object last")
+    nlu.set_defaults(func=cmd_eval_nlu)
+
+    try:
+        from bot.kb.commands import add_eval_kb, add_kb_commands
+    except ImportError:  # knowledge base commands not built yet
+        pass
+    else:
+        add_eval_kb(targets)
+        add_kb_commands(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Human handoff: when to hand over, how to reach a person, tickets and transcripts."""

@@ -1,0 +1,1 @@
+"""FAQ knowledge base: corpus loading and validation, embedders, FAISS index, search."""

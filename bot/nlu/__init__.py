@@ -1,0 +1,1 @@
+"""Rasa graph components: Vietnamese tokenizer, language detector, embedding featurizer."""

@@ -1,0 +1,79 @@
+"""Per-message language guess, Vietnamese or English, without any model."""
+
+from __future__ import annotations
+
+import re
+
+from .normalize import _FOLD_TABLE, normalize
+
+__all__ = ["detect_language"]
+
+# Letters no English (or French, Spanish...) word has: ă đ ơ ư ĩ ũ and the
+# whole Latin Extended Additional block of toned Vietnamese vowels.
+_VI_ONLY_RE = re.compile("[ăđơưĩũĂĐƠƯĨŨ\u1ea0-\u1ef9]")
+_TOKEN_RE = re.compile(r"[^\W\d_]+")
+
+# Common Vietnamese words as typed without diacritics, and teencode.
+_VI_WORDS = frozenset(
+    """
+    toi minh ban em anh chi oi cho hoi sao gi nhe nha a la co khong ko kh khg hok
+    hong dc dk duoc muon don hang bao nhieu shop lam the nao roi voi cua va cai nay
+    do ve di den tu trong ngay gio thi ma nhung vay chua da dang se bi lai nua het
+    con cam on xin chao giup biet can mua giao tra tien gia phi dat huy doi tai
+    khoan mat khau chuyen so dien thoai nhan vien san pham hom mai qua tuan thang
+    ad admin mn mng sdt sp dh tk mk ck stk nv bn bh ib vs ms cx trc ntn oke okie
+    ak ah nhi ha hay duoc sao vay ne nhu luc may bay gio kiem tra lien he
+    """.split()
+)
+
+# Common English words, chat forms included.
+_EN_WORDS = frozenset(
+    """
+    i you my me your we our us it its this that these there the a an is are was
+    were be been am to of in on for with at from by and or not no yes do does did
+    can could would will should have has had how what when where why which who
+    want need please pls plz order orders help thanks thank thx hello hi hey
+    cancel refund return delivery deliver delivered shipping payment pay paid
+    account password price product get know check status track tracking still
+    yet just about any some much many money change address phone number email
+    received receive wrong item size buy bought problem issue support agent
+    human talk speak someone time today tomorrow days long but if up out too
+    also very already ur sure okay sorry wait got arrived late where
+    """.split()
+)
+
+# Words that are common in both ("the" = thẻ/thế, "to" = tô/tớ, "can" = cần)
+# say nothing about the language.
+_BOTH = _VI_WORDS & _EN_WORDS
+_VI_WORDS = _VI_WORDS - _BOTH
+_EN_WORDS = _EN_WORDS - _BOTH
+
+
+def detect_language(text: str, default: str = "vi") -> str:
+    """Return "vi" or "en"; `default` when the text gives too little to go on.
+
+    Pass the conversation's current language as `default` so that "ok" or an
+    emoji does not flip it.
+    """
+    norm = normalize(text).lower()
+    if _VI_ONLY_RE.search(norm):
+        return "vi"
+    tokens = _TOKEN_RE.findall(norm)
+    if len(tokens) < 2:
+        return default  # "ok", "hi", emoji, empty: not enough evidence
+    vi = en = 0
+    for token in tokens:
+        plain = token.translate(_FOLD_TABLE)
+        if plain != token:
+            vi += 1  # "là", "có", "tôi": accents shared with French still lean vi
+        elif len(plain) == 1 and plain != "i":
+            continue  # "k", "v", "a", "e": too ambiguous to count
+        elif plain in _VI_WORDS:
+            vi += 1
+        elif plain in _EN_WORDS:
+            en += 1
+    if vi > en:
+        return "vi"
+    if en > vi:
+        return "en"
+    return default

@@ -1,0 +1,324 @@
+"""Unit tests for bot.text: normalisation, folding, abbreviations, language."""
+
+import dataclasses
+import unicodedata
+
+import pytest
+
+from bot.text import (
+    PreparedText,
+    detect_language,
+    expand_abbreviations,
+    fold,
+    normalize,
+    prepare,
+)
+
+
+def nfd(s: str) -> str:
+    return unicodedata.normalize("NFD", s)
+
+
+# --- normalize: Unicode and tone placement ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tôi muốn hủy đơn hàng", "Chăm sóc khách hàng", "Nguyễn Thị Hòa", "ĐƯỢC KHÔNG Ạ"],
+)
+def test_nfd_and_nfc_input_normalize_identically(text):
+    assert nfd(text) != text  # the test really feeds decomposed input
+    assert normalize(nfd(text)) == normalize(text) == text
+
+
+def test_output_is_nfc():
+    out = normalize(nfd("Thuyền hoà bình, khoẻ không?"))
+    assert unicodedata.is_normalized("NFC", out)
+
+
+def test_combining_marks_in_any_order_compose():
+    # Some keyboards emit the tone before the hat: e + dot below + circumflex.
+    assert normalize("e\u0323\u0302") == normalize("e\u0302\u0323") == "ệ"
+
+
+@pytest.mark.parametrize(
+    "new_style, old_style",
+    [
+        ("hoà", "hòa"),
+        ("hoá đơn", "hóa đơn"),
+        ("Thuý", "Thúy"),
+        ("khoẻ", "khỏe"),
+        ("xoè", "xòe"),
+        ("loè loẹt", "lòe loẹt"),
+        ("huỷ đơn", "hủy đơn"),
+        ("tuỳ chọn", "tùy chọn"),
+        ("thuỷ", "thủy"),
+        ("oà khóc", "òa khóc"),
+        ("uỷ ban", "ủy ban"),
+        ("HOÀ", "HÒA"),
+        ("Hoà Bình", "Hòa Bình"),
+        ("ÔNG THUỴ", "ÔNG THỤY"),
+        ("hoả tốc!", "hỏa tốc!"),
+    ],
+)
+def test_new_style_tone_marks_become_old_style(new_style, old_style):
+    assert normalize(new_style) == old_style
+    assert normalize(old_style) == old_style
+
+
+def test_both_tone_styles_are_one_word():
+    assert normalize("hoà") == normalize("hòa")
+    assert normalize("Tôi muốn HUỶ đơn") == normalize("Tôi muốn HỦY đơn")
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["hoàn", "hoàng", "thuyền", "khuỷu", "quý", "quỳnh", "quá", "già", "giữ", "giúp", "xoáy",
+     "khuya", "hoài"],
+)
+def test_unambiguous_placement_is_left_alone(word):
+    assert normalize(word) == word
+
+
+@pytest.mark.parametrize("typo, fixed", [("qúa", "quá"), ("qủy", "quỷ"), ("gìa", "già")])
+def test_tone_on_the_u_of_qu_or_i_of_gi_moves_to_the_vowel(typo, fixed):
+    assert normalize(typo) == fixed
+
+
+# --- normalize: cleanup ------------------------------------------------------
+
+
+def test_whitespace_collapsed_and_trimmed():
+    assert normalize("  xin \t chào\n\n shop\u00a0ơi  ") == "xin chào shop ơi"
+
+
+def test_zero_width_and_control_characters_removed():
+    assert normalize("hủ\u200by đơn\ufeff") == "hủy đơn"
+    assert normalize("đơn\x00 hàng\x07") == "đơn hàng"
+    # A zero-width character between a letter and its tone must not block NFC.
+    assert normalize("hu\u200b\u0309y") == "hủy"
+
+
+def test_emoji_zwj_sequence_is_kept():
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    assert normalize(f"cảm ơn {family}") == f"cảm ơn {family}"
+
+
+def test_fancy_quotes_and_dashes():
+    assert normalize("“Áo” – size ‘M’ — còn không…") == "\"Áo\" - size 'M' - còn không..."
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sao lâu vậy???", "sao lâu vậy?"),
+        ("giao hàng đi!!!!!", "giao hàng đi!"),
+        ("ừm......", "ừm..."),
+        ("thật à??", "thật à??"),  # two is not a run
+        ("đâuuuuu", "đâu"),
+        ("khôngggg", "không"),
+        ("nhaaaaa shop", "nha shop"),
+        ("cool", "cool"),  # doubled letters are fine
+        ("kkkkkk", "kkk"),  # a whole word of one letter stays a non-word
+    ],
+)
+def test_repeated_punctuation_and_letters(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b", "\n\t"])
+def test_empty_and_blank(text):
+    assert normalize(text) == ""
+    assert fold(text) == ""
+
+
+def test_emoji_and_other_scripts_survive():
+    assert normalize("😂😂😂") == "😂😂😂"
+    assert normalize("你好 世界") == "你好 世界"
+    assert normalize("Привет") == "Привет"
+    assert normalize("สวัสดีครับ") == "สวัสดีครับ"
+
+
+def test_normalize_is_idempotent():
+    samples = ["Thuý hoà khoẻ???", "  ĐÂUUUUU  ", "ko dc… “ok”", nfd("Uỷ ban nhân dân")]
+    for s in samples:
+        once = normalize(s)
+        assert normalize(once) == once
+
+
+def test_non_str_is_a_clear_error():
+    with pytest.raises(TypeError):
+        normalize(None)  # type: ignore[arg-type]
+
+
+def test_100kb_input_returns():
+    chunk = "Tôi muốn huỷ đơn hàng ko dc 50k sao v??? đâuuuuu 😂 \u200b "
+    big = (chunk * (100_000 // len(chunk) + 1))[:100_000]
+    out = prepare(big)
+    assert "😂" in out.shadow  # emoji survive in the shadow
+    assert "hủy đơn hàng" in out.text
+    assert "huy don hang" in out.shadow
+    assert detect_language(big) == "vi"
+
+
+# --- fold ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Tôi muốn HUỶ đơn", "toi muon huy don"),
+        ("Đặt hàng ĐƯỢC không?", "dat hang duoc khong?"),
+        ("đ Đ", "d d"),
+        ("Chăm sóc khách hàng", "cham soc khach hang"),
+        ("Nguyễn Thị Ánh Tuyết", "nguyen thi anh tuyet"),
+        ("ưu đãi ơi ỉ ỹ", "uu dai oi i y"),
+        ("café", "cafe"),
+    ],
+)
+def test_fold(text, expected):
+    assert fold(text) == expected
+
+
+def test_fold_equal_for_all_spellings_of_a_word():
+    spellings = ["hòa", "hoà", nfd("hoà"), "HÒA", "hoa"]
+    assert {fold(s) for s in spellings} == {"hoa"}
+
+
+# --- expand_abbreviations ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sdt shop la j z", "số điện thoại shop la gì vậy"),
+        ("ko dc", "không được"),
+        ("mk quên r", "mật khẩu quên rồi"),
+        ("Ko dc ad ơi", "Không được admin ơi"),
+        ("sp này bn tiền v shop", "sản phẩm này bao nhiêu tiền vậy shop"),
+        ("ck vào stk nào ạ", "chuyển khoản vào số tài khoản nào ạ"),
+        ("dh của e bh tới", "đơn hàng của e bao giờ tới"),
+        ("cho mình gặp nv", "cho mình gặp nhân viên"),
+        ("đổi sđt ntn vậy", "đổi số điện thoại như thế nào vậy"),
+        ("ib cho mn vs", "nhắn tin cho mọi người với"),
+        ("e cx ms đặt trc", "e cũng mới đặt trước"),
+        ("hông có tk", "không có tài khoản"),
+        ("oke shop", "ok shop"),
+        ("mình muốn đk tk", "mình muốn đăng ký tài khoản"),
+        ("sao v?", "sao vậy?"),
+    ],
+)
+def test_teencode_sentences(text, expected):
+    assert expand_abbreviations(text) == expected
+
+
+def test_mixed_vietnamese_english():
+    assert expand_abbreviations("ship COD dc ko shop") == "giao hàng COD được không shop"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "giá 50k",
+        "giá 50 k",
+        "áo 150K ship 20k",  # only "ship" changes
+        ":v",  # emoticon, not "vậy"
+        "k-pop",
+        "ad@shop.vn",
+        "v thì sao",  # "v" only at the end of a sentence
+        "shop",
+        "e hỏi a",
+    ],
+)
+def test_things_that_are_not_abbreviations_stay(text):
+    expected = text.replace("ship", "giao hàng")
+    assert expand_abbreviations(text, language="vi") == expected
+
+
+def test_expansion_keeps_surrounding_text_and_capitals():
+    assert expand_abbreviations("Chào shop, SDT: 0912 345 678 nhé!") == (
+        "Chào shop, SỐ ĐIỆN THOẠI: 0912 345 678 nhé!"
+    )
+
+
+def test_english_text_is_not_expanded():
+    # In English "k" means "ok": reading it as "không" would flip the meaning.
+    assert expand_abbreviations("k thanks") == "k thanks"
+    assert expand_abbreviations("I saw your ad on facebook") == "I saw your ad on facebook"
+    assert expand_abbreviations("k thanks", language="vi") == "không thanks"
+
+
+def test_expand_empty():
+    assert expand_abbreviations("") == ""
+
+
+# --- prepare ------------------------------------------------------------------
+
+
+def test_prepare_three_forms():
+    p = prepare("  Cho mình hỏi sdt shop la j z???  ")
+    assert isinstance(p, PreparedText)
+    assert p.original == "  Cho mình hỏi sdt shop la j z???  "
+    assert p.text == "Cho mình hỏi số điện thoại shop la gì vậy?"
+    assert p.shadow == "cho minh hoi so dien thoai shop la gi vay?"
+
+
+def test_prepare_matches_its_definition():
+    for s in ["Thuý ơi ko dc r", nfd("Huỷ đơn hàng giúp e"), "ship COD dc ko shop", ""]:
+        p = prepare(s)
+        assert p.text == expand_abbreviations(normalize(s))
+        assert p.shadow == fold(p.text)
+
+
+def test_prepared_text_is_frozen():
+    p = prepare("ok")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.text = "x"  # type: ignore[misc]
+
+
+def test_prepare_emoji_only_and_empty():
+    assert prepare("😂😂") == PreparedText("😂😂", "😂😂", "😂😂")
+    assert prepare("") == PreparedText("", "", "")
+
+
+# --- detect_language ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tôi muốn hủy đơn hàng",  # diacritics
+        "Ừ",  # one word, but a letter only Vietnamese has
+        "toi muon huy don hang",  # no diacritics
+        "cho minh hoi shop co giao hang khong",
+        "ko dc ad oi",  # teencode
+        "sdt shop la j z",
+        "ship COD dc ko shop",  # mixed
+        "Tôi muốn check order",
+        "Tôi là An",
+    ],
+)
+def test_detects_vietnamese(text):
+    assert detect_language(text, default="en") == "vi"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to cancel my order",
+        "How do I reset my password?",
+        "where is my order please",
+        "k thanks",
+        "Can you help me",
+        "I want a café",
+    ],
+)
+def test_detects_english(text):
+    assert detect_language(text, default="vi") == "en"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "ok", "hi", "😂😂", "👍", "0912345678", "?"])
+def test_short_or_ambiguous_input_returns_default(text):
+    assert detect_language(text) == "vi"
+    assert detect_language(text, default="vi") == "vi"
+    assert detect_language(text, default="en") == "en"
