@@ -39,6 +39,8 @@ _EN_WORDS = frozenset(
     received receive wrong item size buy bought problem issue support agent
     human talk speak someone time today tomorrow days long but if up out too
     also very already ur sure okay sorry wait got arrived late where
+    good morning afternoon evening night bye goodbye see later weather bot robot
+    person people real live chat staff joke tell like love great nice bad
     """.split()
 )
 

@@ -1,0 +1,1 @@
+"""Rasa input/output channels: checked REST, web widget, Messenger, Zalo OA."""

@@ -1,0 +1,76 @@
+"""CheckedRestInput: Rasa's REST channel with its input checked before the bot sees it.
+
+Rasa's RestInput trusts the body: invalid JSON or a missing field ends in a 500 and a
+100 kB message goes through the whole NLU. This channel answers those with a 4xx, a
+clear error and a log line; a valid request is handled exactly as Rasa's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_CHARS = 4000
+MAX_SENDER_CHARS = 128
+
+
+def check_rest_body(raw: bytes, max_message_chars: int) -> Optional[tuple[int, str]]:
+    """(status, error) when the body is not a message the bot should read, else None."""
+    if len(raw) > 8 * max_message_chars + 4096:  # cheap bound before parsing
+        return 413, f"message too long: body of {len(raw)} bytes, limit {max_message_chars} characters"
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        return 400, "body must be JSON: {\"sender\": \"...\", \"message\": \"...\"}"
+    if not isinstance(body, dict):
+        return 400, "body must be a JSON object"
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        return 400, f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+    if not isinstance(message, str) or not message.strip():
+        return 400, "'message' must be a non-empty string"
+    if len(message) > max_message_chars:
+        return 413, f"message too long: {len(message)} characters, limit {max_message_chars}"
+    if "metadata" in body and not isinstance(body["metadata"], (dict, type(None))):
+        return 400, "'metadata' must be a JSON object"
+    return None
+
+
+class CheckedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"  # same webhook path as Rasa's: /webhooks/rest/webhook
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "CheckedRestInput":
+        credentials = credentials or {}
+        return cls(int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)))
+
+    def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+        self.max_message_chars = max_message_chars
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.middleware("request")
+        async def reject_bad_input(request: Request) -> Optional[response.HTTPResponse]:
+            if request.method != "POST":
+                return None
+            problem = check_rest_body(request.body, self.max_message_chars)
+            if problem is None:
+                return None
+            status, error = problem
+            logger.warning("rejected REST message from %s (%d): %s",
+                           request.remote_addr or request.ip, status, error)
+            return response.json({"error": error}, status=status)
+
+        return blueprint

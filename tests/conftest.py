@@ -1,0 +1,62 @@
+"""Shared fixtures: the real hotro stack (Rasa server + action server) on free ports."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import requests
+
+from bot.settings import PROJECT_DIR
+from bot.stack import Stack, free_port, latest_model
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    found = latest_model(PROJECT_DIR / "models")
+    if found is None:
+        pytest.fail("no trained model in models/: `make test` trains one (hotro train)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def stack(model: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One running stack for the whole session; a failed start fails the tests."""
+    var_dir = tmp_path_factory.mktemp("stack")
+    running = Stack(model=model, var_dir=var_dir, rasa_port=free_port(),
+                    action_port=free_port())
+    running.start()
+    yield running
+    running.stop()
+
+
+class Customer:
+    """One customer talking to the bot over the REST channel."""
+
+    def __init__(self, stack: Stack, sender: str | None = None) -> None:
+        self.stack = stack
+        self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
+
+    def post(self, body: Any, **kwargs: Any) -> requests.Response:
+        return requests.post(f"{self.stack.rasa_url}/webhooks/rest/webhook", timeout=60,
+                             json=body, **kwargs)
+
+    def say(self, text: str) -> List[Dict[str, Any]]:
+        reply = self.post({"sender": self.sender, "message": text})
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def says_text(self, text: str) -> str:
+        return "\n".join(m.get("text", "") for m in self.say(text))
+
+    def tracker(self) -> Dict[str, Any]:
+        reply = requests.get(
+            f"{self.stack.rasa_url}/conversations/{self.sender}/tracker", timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+
+@pytest.fixture
+def customer(stack: Stack) -> Customer:
+    return Customer(stack)

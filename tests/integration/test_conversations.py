@@ -1,0 +1,86 @@
+"""Whole conversations over the REST channel with the real Rasa and action servers."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+
+def test_vietnamese_greeting_gets_a_vietnamese_answer(customer):
+    assert "Xin chào" in customer.says_text("chào shop ạ")
+
+
+def test_greeting_without_diacritics_is_understood(customer):
+    assert "Xin chào" in customer.says_text("xin chao shop")
+
+
+def test_english_customer_is_answered_in_english_and_can_switch(customer):
+    assert "Hello" in customer.says_text("hello there")
+    assert "Hotro Shop" in customer.says_text("are you a bot?")
+    # The customer switches to Vietnamese: so does the bot.
+    assert "Tạm biệt" in customer.says_text("tạm biệt shop nhé")
+
+
+def test_short_message_keeps_the_conversation_language(customer):
+    assert "Hello" in customer.says_text("good morning")
+    # "ok" says nothing about the language: the bot stays in English.
+    assert "Sure" in customer.says_text("ok")
+
+
+@pytest.mark.parametrize("text", [
+    "cho tôi gặp nhân viên",
+    "gap nguoi that di",
+    "cho e gặp nv tư vấn vs",
+])
+def test_asking_for_a_person_in_vietnamese(customer, text):
+    reply = customer.says_text(text)
+    assert "1900 6868" in reply and "nhân viên" in reply.lower()
+
+
+def test_asking_for_a_person_in_english(customer):
+    reply = customer.says_text("can I talk to a real person please")
+    assert "1900 6868" in reply and "person" in reply
+
+
+def test_bot_challenge(customer):
+    reply = customer.say("bạn là người hay máy?")
+    assert "trợ lý ảo" in reply[0]["text"]
+    assert reply[0]["buttons"][0]["payload"] == "/request_human"
+
+
+def test_complaint_gets_an_apology_and_the_offer_of_a_person(customer):
+    reply = customer.say("giao hàng chậm quá, tôi rất bực mình")
+    assert "xin lỗi" in reply[0]["text"].lower()
+    assert "/request_human" in [b["payload"] for b in reply[0]["buttons"]]
+    # Accepting the offer reaches a person.
+    assert "1900 6868" in customer.says_text("có")
+
+
+def test_out_of_scope(customer):
+    assert "chỉ hỗ trợ" in customer.says_text("hôm nay thời tiết hà nội thế nào")
+
+
+def test_nfd_input_is_understood_like_nfc(customer, stack):
+    from tests.conftest import Customer
+
+    text = "cho tôi gặp nhân viên hỗ trợ"
+    nfd = Customer(stack).says_text(unicodedata.normalize("NFD", text))
+    nfc = customer.says_text(text)
+    assert nfd == nfc
+
+
+def test_button_payload_skips_nlu(customer):
+    assert "1900 6868" in customer.says_text("/request_human")
+
+
+def test_conversation_is_recorded_in_the_tracker(customer):
+    customer.say("xin chào")
+    customer.say("cho tôi gặp nhân viên")
+    events = customer.tracker()["events"]
+    user_texts = [e["text"] for e in events if e["event"] == "user"]
+    bot_texts = [e["text"] for e in events if e["event"] == "bot"]
+    assert user_texts == ["xin chào", "cho tôi gặp nhân viên"]
+    assert any("1900 6868" in t for t in bot_texts)
+    intents = [e["parse_data"]["intent"] for e in events if e["event"] == "user"]
+    assert [i["name"] for i in intents] == ["greet", "request_human"]
+    assert all(0 < i["confidence"] <= 1 for i in intents)
