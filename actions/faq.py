@@ -6,7 +6,10 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.kb.service import answer, answer_by_id
+from bot.kb.service import answer, answer_by_id, get_knowledge_base
+
+# Load (or build) the index while the action server starts, not on a customer's question.
+get_knowledge_base()
 
 
 class ActionAnswerQuestion(Action):

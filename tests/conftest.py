@@ -1,14 +1,16 @@
 """Shared fixtures: the real hotro stack (Rasa server + action server) on free ports."""
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 import requests
+import yaml
 
-from bot.settings import PROJECT_DIR
+from bot.settings import PROJECT_DIR, load_settings
 from bot.stack import Stack, free_port, latest_model
 
 
@@ -21,14 +23,30 @@ def model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(model: Path, tmp_path_factory: pytest.TempPathFactory):
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hotro.yml for the test stack: a copy of the FAQ corpus that tests may edit."""
+    var_dir = tmp_path_factory.mktemp("settings")
+    corpus = var_dir / "knowledge_base"
+    shutil.copytree(PROJECT_DIR / "knowledge_base", corpus)
+    settings = dict(load_settings())
+    settings["kb"] = {**settings["kb"], "corpus_dir": str(corpus),
+                      "index_dir": str(var_dir / "kb_index")}
+    path = var_dir / "hotro.yml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def stack(model: Path, stack_settings: Path, tmp_path_factory: pytest.TempPathFactory):
     """One running stack for the whole session; a failed start fails the tests."""
     var_dir = tmp_path_factory.mktemp("stack")
     running = Stack(model=model, var_dir=var_dir, rasa_port=free_port(),
-                    action_port=free_port())
-    running.start()
-    yield running
-    running.stop()
+                    action_port=free_port(), extra_env={"HOTRO_CONFIG": str(stack_settings)})
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()  # also when start-up failed half-way
 
 
 class Customer:

@@ -84,3 +84,16 @@ def test_conversation_is_recorded_in_the_tracker(customer):
     intents = [e["parse_data"]["intent"] for e in events if e["event"] == "user"]
     assert [i["name"] for i in intents] == ["greet", "request_human"]
     assert all(0 < i["confidence"] <= 1 for i in intents)
+
+
+def test_conversation_survives_a_crash_of_the_rasa_server(customer, stack):
+    customer.say("xin chào")
+    customer.say("cho tôi gặp nhân viên")
+    rasa = next(s for s in stack.services if s.name == "rasa server")
+    rasa.kill()  # kill -9: nothing is flushed on the way out
+    rasa.start(stack.env())
+    stack.wait_ready()
+    user_texts = [e["text"] for e in customer.tracker()["events"] if e["event"] == "user"]
+    assert user_texts == ["xin chào", "cho tôi gặp nhân viên"]
+    # The conversation goes on, in the language it had.
+    assert "Tạm biệt" in customer.says_text("tạm biệt nhé")
