@@ -87,6 +87,7 @@ class Stack:
     rasa_port: int = 5005
     action_port: int = 5055
     host: str = "127.0.0.1"
+    credentials: Path = PROJECT_DIR / "credentials.yml"
     extra_env: Dict[str, str] = field(default_factory=dict)
     services: List[Service] = field(default_factory=list)
 
@@ -121,7 +122,7 @@ class Stack:
                 [str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
                  "--interface", self.host, "--port", str(self.rasa_port),
                  "--model", str(self.model), "--endpoints", "endpoints.yml",
-                 "--credentials", "credentials.yml"],
+                 "--credentials", str(self.credentials)],
                 f"{self.rasa_url}/status", logs / "rasa.log",
             ),
         ]

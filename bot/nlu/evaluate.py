@@ -101,7 +101,12 @@ def evaluate_nlu(train_csv: str, test_csv: str, oos_label: Optional[str] = None,
                  config_path: Optional[str] = None,
                  predictions_csv: Optional[str] = None) -> Dict[str, float]:
     from rasa.model_training import train_nlu
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
+    # Progress bars and INFO lines while training; not a debug line per parsed message.
+    configure_logging_and_warnings(logging.INFO)
+    configure_structlog(logging.INFO)
     train_rows = read_labelled_csv(train_csv)
     test_rows = read_labelled_csv(test_csv)
     labels = Counter(label for _, label in train_rows)
