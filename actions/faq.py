@@ -6,6 +6,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import fails_twice, hand_over
+from bot.handoff.decision import FAILED_TWICE
 from bot.kb.service import answer, answer_by_id, get_knowledge_base
 
 # Load (or build) the index while the action server starts, not on a customer's question.
@@ -24,6 +26,12 @@ class ActionAnswerQuestion(Action):
             reply = answer_by_id(faq_id, language)
         else:
             reply = answer(tracker.latest_message.get("text") or "", language)
+        failed = reply["kind"] == "abstain"
+        if failed and fails_twice(tracker):
+            return hand_over(dispatcher, tracker, FAILED_TWICE)
+        # The decision and its scores go into the tracker: the transcript shows them.
+        faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"),
+               "score": reply.get("score"), "suggestions": reply.get("suggestions")}
         dispatcher.utter_message(text=reply["text"], buttons=reply.get("buttons") or [],
-                                 json_message=None)
+                                 faq=faq, failure=failed)
         return []

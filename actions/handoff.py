@@ -1,19 +1,119 @@
-"""action_request_human: tells the customer how to reach a person now."""
+"""Actions of the human handoff: hand over, fallback, call-back contact, CSAT rating."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff.office_hours import contact_message
+from bot.handoff.contact import find_contact
+from bot.handoff.decision import FAILED_TWICE, earlier_failures, request_reason
+from bot.handoff.handoff import hand_off
+from bot.handoff.store import ticket_store
+from bot.settings import load_settings
+
+HANDOFF_BUTTON = {"vi": "Gặp nhân viên", "en": "Talk to a person"}
 
 
-class ActionRequestHuman(Action):
+def language_of(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "vi"
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
+              reason: str) -> List[Dict[Text, Any]]:
+    """Create the ticket, tell the customer, and pause the bot if a person is there."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    result = hand_off(tracker.sender_id, tracker.events, reason, language_of(tracker),
+                      channel=tracker.get_latest_input_channel() or "",
+                      customer_name=metadata.get("customer_name"))
+    dispatcher.utter_message(text=result.text, handoff={"ticket": result.ticket.id,
+                                                        "reason": reason})
+    return [ConversationPaused()] if result.agent_available else []
+
+
+def fails_twice(tracker: Tracker) -> bool:
+    """True when this turn is the bot's second failure in a row (configurable)."""
+    limit = load_settings()["handoff"].get("max_failures", 2)
+    return earlier_failures(tracker.events) + 1 >= limit
+
+
+class ActionHandoff(Action):
     def name(self) -> Text:
-        return "action_request_human"
+        return "action_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=contact_message(tracker.get_slot("language") or "vi"))
+    def run(self, dispatcher, tracker, domain):
+        return hand_over(dispatcher, tracker, request_reason(tracker.events))
+
+
+class ActionFallback(Action):
+    """The bot did not understand: ask again, or after the second time hand over."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    def run(self, dispatcher, tracker, domain):
+        if fails_twice(tracker):
+            return hand_over(dispatcher, tracker, FAILED_TWICE)
+        language = language_of(tracker)
+        text = ("Sorry, I didn't quite understand. Could you say it another way? You can "
+                "also talk to a person." if language == "en" else
+                "Xin lỗi, mình chưa hiểu ý bạn. Bạn nói lại theo cách khác giúp mình nhé? "
+                "Bạn cũng có thể gặp nhân viên.")
+        dispatcher.utter_message(
+            text=text, failure=True,
+            buttons=[{"title": HANDOFF_BUTTON[language], "payload": "/request_human"}])
+        return []
+
+
+class ActionSaveContact(Action):
+    """A phone number or email for a call-back, attached to the customer's ticket."""
+
+    def name(self) -> Text:
+        return "action_save_contact"
+
+    def run(self, dispatcher, tracker, domain):
+        language = language_of(tracker)
+        contact = find_contact(tracker.latest_message.get("text") or "")
+        if contact is None:
+            dispatcher.utter_message(text=(
+                "That doesn't look like a valid phone number or email. Could you check it? "
+                "For example 0912 345 678 or ten@email.com." if language == "en" else
+                "Số điện thoại hoặc email này chưa đúng. Bạn kiểm tra lại giúp mình nhé, "
+                "ví dụ 0912 345 678 hoặc ten@email.com."))
+            return []
+        store = ticket_store()
+        ticket = store.open_ticket_for(tracker.sender_id) or hand_off(
+            tracker.sender_id, tracker.events, "callback", language,
+            channel=tracker.get_latest_input_channel() or "").ticket
+        store.set_contact(ticket.id, contact)
+        dispatcher.utter_message(text=(
+            f"Thank you! A person will contact you at {contact} (request #{ticket.id})."
+            if language == "en" else
+            f"Cảm ơn bạn! Nhân viên sẽ liên hệ với bạn qua {contact} (yêu cầu #{ticket.id})."))
+        return []
+
+
+class ActionRecordRating(Action):
+    """CSAT 1-5 after a person resolved the conversation."""
+
+    def name(self) -> Text:
+        return "action_record_rating"
+
+    def run(self, dispatcher, tracker, domain):
+        language = language_of(tracker)
+        value = next(tracker.get_latest_entity_values("rating"), None)
+        if value is None:
+            digits = re.findall(r"[1-5]", tracker.latest_message.get("text") or "")
+            value = digits[0] if digits else None
+        if value is None or not str(value).isdigit() or not 1 <= int(value) <= 5:
+            dispatcher.utter_message(response="utter_ask_rating")
+            return []
+        store = ticket_store()
+        ticket = store.latest_ticket_for(tracker.sender_id)
+        store.add_rating(tracker.sender_id, int(value), ticket.id if ticket else None)
+        dispatcher.utter_message(text=(
+            "Thank you for your rating! It helps us serve you better." if language == "en"
+            else "Cảm ơn bạn đã đánh giá! Ý kiến của bạn giúp shop phục vụ tốt hơn."))
         return []

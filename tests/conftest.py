@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List
@@ -31,6 +32,12 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings = dict(load_settings())
     settings["kb"] = {**settings["kb"], "corpus_dir": str(corpus),
                       "index_dir": str(var_dir / "kb_index")}
+    settings["handoff"] = {**settings["handoff"],
+                           "database_url": f"sqlite:///{var_dir / 'hotro.db'}"}
+    # Round-the-clock office hours: tests must not depend on the time they run at.
+    settings["support"] = {**settings["support"],
+                           "office_hours": {"days": list(range(7)), "open": "00:00",
+                                            "close": "24:00"}}
     path = var_dir / "hotro.yml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     return path
@@ -78,3 +85,41 @@ class Customer:
 @pytest.fixture
 def customer(stack: Stack) -> Customer:
     return Customer(stack)
+
+
+class SocketCustomer:
+    """A customer on the socket.io channel (the widget's): replies, including an agent's,
+    are pushed to them, so they can arrive at any time."""
+
+    def __init__(self, stack: Stack) -> None:
+        import socketio
+
+        self.session_id = f"sock-{uuid.uuid4().hex[:12]}"
+        self.received: List[Dict[str, Any]] = []
+        self._client = socketio.Client(reconnection=False)
+        self._client.on("bot_uttered", self.received.append)
+        self._client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
+        self._client.emit("session_request", {"session_id": self.session_id})
+        time.sleep(0.5)
+
+    def send(self, text: str) -> None:
+        self._client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    def wait_for(self, fragment: str, timeout: float = 60) -> Dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.received:
+                if fragment in (message.get("text") or ""):
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"never received {fragment!r}; got {self.received!r}")
+
+    def close(self) -> None:
+        self._client.disconnect()
+
+
+@pytest.fixture
+def socket_customer(stack: Stack):
+    customer = SocketCustomer(stack)
+    yield customer
+    customer.close()

@@ -18,7 +18,9 @@ def is_open(now: Optional[datetime] = None, settings: Optional[Dict[str, Any]] =
     local = (now or datetime.now(ZoneInfo(support["timezone"]))).astimezone(
         ZoneInfo(support["timezone"])
     )
-    opens, closes = (time.fromisoformat(hours[k]) for k in ("open", "close"))
+    opens = time.fromisoformat(hours["open"])
+    # "24:00" closes at the end of the day (round-the-clock support).
+    closes = time.max if hours["close"] == "24:00" else time.fromisoformat(hours["close"])
     return local.weekday() in hours["days"] and opens <= local.time() < closes
 
 

@@ -1,0 +1,51 @@
+"""When the bot hands a conversation to a person, and why.
+
+Reasons: the customer asked (`request_human`), the bot failed twice in a row
+(`bot_failed_twice`), or the FAQ search was unsure and the customer took the offer of a
+person (`low_confidence`). A failed turn is one whose bot reply carries the metadata
+`failure: true` (set by the fallback and FAQ actions) or whose intent was nlu_fallback.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+REQUEST_HUMAN = "request_human"
+FAILED_TWICE = "bot_failed_twice"
+LOW_CONFIDENCE = "low_confidence"
+
+
+def _turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
+    """Events grouped by customer turn: each group starts with a user event."""
+    turns: List[List[Dict[str, Any]]] = []
+    for event in events:
+        if event.get("event") == "user":
+            turns.append([event])
+        elif turns:
+            turns[-1].append(event)
+    return turns
+
+
+def _failed(turn: List[Dict[str, Any]]) -> bool:
+    intent = ((turn[0].get("parse_data") or {}).get("intent") or {}).get("name")
+    if intent == "nlu_fallback":
+        return True
+    return any(e.get("event") == "bot" and (e.get("metadata") or {}).get("failure")
+               for e in turn[1:])
+
+
+def earlier_failures(events: Sequence[Dict[str, Any]]) -> int:
+    """How many customer turns in a row before the current one the bot failed."""
+    count = 0
+    for turn in reversed(_turns(events)[:-1]):
+        if not _failed(turn):
+            break
+        count += 1
+    return count
+
+
+def request_reason(events: Sequence[Dict[str, Any]]) -> str:
+    """Why the customer asked for a person: after an unsure answer it is low confidence."""
+    turns = _turns(events)
+    if len(turns) >= 2 and _failed(turns[-2]):
+        return LOW_CONFIDENCE
+    return REQUEST_HUMAN

@@ -1,0 +1,221 @@
+"""Tickets: conversations handed to a person, kept in SQL (SQLite or PostgreSQL).
+
+A ticket is `waiting` until an agent takes it (`open`), then `resolved`. A conversation
+has at most one unresolved ticket; asking for a person again reuses it. Every change
+is committed before the call returns, so a crash loses nothing already acknowledged.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import (Column, DateTime, Integer, String, Text, create_engine, event,
+                        select)
+from sqlalchemy.orm import declarative_base, sessionmaker
+
+Base = declarative_base()
+
+WAITING, OPEN, RESOLVED = "waiting", "open", "resolved"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), index=True, nullable=False)
+    channel = Column(String(64), nullable=False, default="")
+    customer_name = Column(String(255))
+    language = Column(String(8), nullable=False, default="vi")
+    reason = Column(String(64), nullable=False)
+    status = Column(String(16), index=True, nullable=False, default=WAITING)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    assigned_to = Column(String(255))
+    assigned_at = Column(DateTime)
+    resolved_at = Column(DateTime)
+    contact = Column(String(255))
+    transcript_json = Column(Text, nullable=False, default="[]")
+
+
+class AgentPresenceRow(Base):
+    """When each agent was last seen in the console; "online" means seen recently."""
+    __tablename__ = "agent_presence"
+    username = Column(String(255), primary_key=True)
+    last_seen = Column(DateTime, nullable=False)
+
+
+class RatingRow(Base):
+    __tablename__ = "csat_ratings"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), index=True, nullable=False)
+    ticket_id = Column(Integer)
+    rating = Column(Integer, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    conversation_id: str
+    channel: str
+    customer_name: Optional[str]
+    language: str
+    reason: str
+    status: str
+    created_at: datetime
+    assigned_to: Optional[str]
+    assigned_at: Optional[datetime]
+    resolved_at: Optional[datetime]
+    contact: Optional[str]
+    transcript: List[Dict[str, Any]]
+
+    @classmethod
+    def of(cls, row: TicketRow) -> "Ticket":
+        return cls(row.id, row.conversation_id, row.channel, row.customer_name, row.language,
+                   row.reason, row.status, row.created_at, row.assigned_to, row.assigned_at,
+                   row.resolved_at, row.contact, json.loads(row.transcript_json or "[]"))
+
+    def as_dict(self) -> Dict[str, Any]:
+        out = dict(self.__dict__)
+        for key in ("created_at", "assigned_at", "resolved_at"):
+            if out[key] is not None:
+                out[key] = out[key].replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
+        return out
+
+
+def make_engine(url: str):
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:
+            # WAL: the console reads while the action server writes; FULL: survive kill -9.
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+    return engine
+
+
+class TicketStore:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self.session = sessionmaker(self.engine, future=True, expire_on_commit=False)
+        self._lock = threading.Lock()  # one writer at a time within a process
+
+    def open_ticket_for(self, conversation_id: str) -> Optional[Ticket]:
+        with self.session() as session:
+            row = session.execute(
+                select(TicketRow).where(TicketRow.conversation_id == conversation_id,
+                                        TicketRow.status != RESOLVED)
+                .order_by(TicketRow.id.desc())).scalars().first()
+            return Ticket.of(row) if row else None
+
+    def create(self, conversation_id: str, reason: str, transcript: List[Dict[str, Any]],
+               channel: str = "", customer_name: Optional[str] = None,
+               language: str = "vi") -> Ticket:
+        """A new waiting ticket, or the conversation's unresolved one with a fresh transcript."""
+        with self._lock, self.session() as session, session.begin():
+            row = session.execute(
+                select(TicketRow).where(TicketRow.conversation_id == conversation_id,
+                                        TicketRow.status != RESOLVED)).scalars().first()
+            if row is None:
+                row = TicketRow(conversation_id=conversation_id, reason=reason,
+                                channel=channel or "", customer_name=customer_name,
+                                language=language, status=WAITING, created_at=utcnow())
+                session.add(row)
+            row.transcript_json = json.dumps(transcript, ensure_ascii=False)
+            session.flush()
+            return Ticket.of(row)
+
+    def get(self, ticket_id: int) -> Optional[Ticket]:
+        with self.session() as session:
+            row = session.get(TicketRow, ticket_id)
+            return Ticket.of(row) if row else None
+
+    def list(self, statuses: tuple[str, ...] = (WAITING, OPEN)) -> List[Ticket]:
+        with self.session() as session:
+            rows = session.execute(select(TicketRow).where(TicketRow.status.in_(statuses))
+                                   .order_by(TicketRow.created_at)).scalars().all()
+            return [Ticket.of(r) for r in rows]
+
+    def queue_length(self) -> int:
+        return len(self.list((WAITING,)))
+
+    def _update(self, ticket_id: int, **changes: Any) -> Optional[Ticket]:
+        with self._lock, self.session() as session, session.begin():
+            row = session.get(TicketRow, ticket_id)
+            if row is None:
+                return None
+            for key, value in changes.items():
+                setattr(row, key, value)
+            session.flush()
+            return Ticket.of(row)
+
+    def assign(self, ticket_id: int, agent: str) -> Optional[Ticket]:
+        return self._update(ticket_id, assigned_to=agent, assigned_at=utcnow(), status=OPEN)
+
+    def resolve(self, ticket_id: int) -> Optional[Ticket]:
+        return self._update(ticket_id, status=RESOLVED, resolved_at=utcnow())
+
+    def set_contact(self, ticket_id: int, contact: str) -> Optional[Ticket]:
+        return self._update(ticket_id, contact=contact)
+
+    def latest_ticket_for(self, conversation_id: str) -> Optional[Ticket]:
+        with self.session() as session:
+            row = session.execute(
+                select(TicketRow).where(TicketRow.conversation_id == conversation_id)
+                .order_by(TicketRow.id.desc())).scalars().first()
+            return Ticket.of(row) if row else None
+
+    def touch_agent(self, username: str) -> None:
+        with self._lock, self.session() as session, session.begin():
+            row = session.get(AgentPresenceRow, username)
+            if row is None:
+                session.add(AgentPresenceRow(username=username, last_seen=utcnow()))
+            else:
+                row.last_seen = utcnow()
+
+    def agents_online(self, within_seconds: int = 120) -> int:
+        since = utcnow() - timedelta(seconds=within_seconds)
+        with self.session() as session:
+            return len(session.execute(select(AgentPresenceRow.username)
+                                       .where(AgentPresenceRow.last_seen >= since)).all())
+
+    def add_rating(self, conversation_id: str, rating: int,
+                   ticket_id: Optional[int] = None) -> None:
+        with self._lock, self.session() as session, session.begin():
+            session.add(RatingRow(conversation_id=conversation_id, rating=rating,
+                                  ticket_id=ticket_id, created_at=utcnow()))
+
+    def ratings(self, conversation_id: str) -> List[int]:
+        with self.session() as session:
+            return list(session.execute(
+                select(RatingRow.rating).where(RatingRow.conversation_id == conversation_id)
+                .order_by(RatingRow.id)).scalars().all())
+
+
+_stores: Dict[str, TicketStore] = {}
+_stores_lock = threading.Lock()
+
+
+def ticket_store(url: Optional[str] = None) -> TicketStore:
+    """The process's store for `url` (default: hotro.yml handoff.database_url)."""
+    if url is None:
+        from bot.settings import load_settings, project_path
+
+        url = load_settings()["handoff"]["database_url"]
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            path = project_path(url[len("sqlite:///"):])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{path}"
+    with _stores_lock:
+        if url not in _stores:
+            _stores[url] = TicketStore(url)
+        return _stores[url]
