@@ -12,4 +12,5 @@ run: model
 	@.venv/bin/hotro run --no-train
 
 test: model
+	@bash scripts/install-chromium.sh
 	@.venv/bin/python -m pytest

@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+from bot.console.commands import add_console_commands
+from bot.kb.commands import add_eval_kb, add_kb_commands
 from bot.settings import PROJECT_DIR
 
 MODELS_DIR = PROJECT_DIR / "models"
@@ -39,11 +41,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("no trained model in models/: run `hotro train`", file=sys.stderr)
         return 1
     stack = Stack(model=model, var_dir=VAR_DIR, rasa_port=args.port,
-                  action_port=args.action_port, host=args.host)
+                  action_port=args.action_port, console_port=args.console_port,
+                  host=args.host)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    print("starting the action server and the Rasa server (about a minute)...", flush=True)
+    print("starting the action server, the Rasa server and the console (about a minute)...",
+          flush=True)
     try:
         stack.start()
         print(f"""
@@ -52,6 +56,7 @@ hotro is running.
                              -H 'Content-Type: application/json' \\
                              -d '{{"sender": "me", "message": "xin chào"}}'
   Rasa HTTP API:           {stack.rasa_url}/status
+  Agent console:           {stack.console_url}  (first admin: hotro user add NAME --role admin)
   Action server:           {stack.action_url}/health
   Logs:                    {VAR_DIR / 'logs'}
 Press Ctrl-C to stop.""", flush=True)
@@ -92,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=5005, help="Rasa server port")
     run.add_argument("--action-port", type=int, default=5055)
+    run.add_argument("--console-port", type=int, default=5080)
     run.add_argument("--no-train", action="store_true", help="use the latest model as it is")
     run.set_defaults(func=cmd_run)
 
@@ -106,13 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_argument("--json", action="store_true", help="print one JSON object last")
     nlu.set_defaults(func=cmd_eval_nlu)
 
-    try:
-        from bot.kb.commands import add_eval_kb, add_kb_commands
-    except ImportError:  # knowledge base commands not built yet
-        pass
-    else:
-        add_eval_kb(targets)
-        add_kb_commands(commands)
+    add_eval_kb(targets)
+    add_kb_commands(commands)
+    add_console_commands(commands)  # hotro user add|passwd|list, hotro console
     return parser
 
 

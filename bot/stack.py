@@ -1,4 +1,4 @@
-"""Starts and stops hotro's processes (action server, Rasa server) as one stack.
+"""Starts and stops hotro's processes (action server, Rasa server, console) as one stack.
 
 `hotro run` uses it for the real thing and the test suite uses it to start the same
 processes on free loopback ports, so both exercise one start-up path.
@@ -80,12 +80,13 @@ class Service:
 
 @dataclass
 class Stack:
-    """The action server and Rasa server of one hotro deployment."""
+    """The action server, Rasa server and agent console of one hotro deployment."""
 
     model: Path
     var_dir: Path
     rasa_port: int = 5005
     action_port: int = 5055
+    console_port: int = 5080
     host: str = "127.0.0.1"
     credentials: Path = PROJECT_DIR / "credentials.yml"
     extra_env: Dict[str, str] = field(default_factory=dict)
@@ -96,6 +97,10 @@ class Stack:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def console_url(self) -> str:
+        return f"http://{self.host}:{self.console_port}"
+
+    @property
     def action_url(self) -> str:
         return f"http://{self.host}:{self.action_port}"
 
@@ -103,6 +108,7 @@ class Stack:
         env = dict(os.environ)
         env.setdefault("HOTRO_TRACKER_DB", str(self.var_dir / "tracker.db"))
         env["HOTRO_ACTION_URL"] = f"{self.action_url}/webhook"
+        env["HOTRO_RASA_URL"] = self.rasa_url
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.update(self.extra_env)
@@ -124,6 +130,12 @@ class Stack:
                  "--model", str(self.model), "--endpoints", "endpoints.yml",
                  "--credentials", str(self.credentials)],
                 f"{self.rasa_url}/status", logs / "rasa.log",
+            ),
+            Service(
+                "console",
+                [sys.executable, "-m", "bot.console", "--host", self.host,
+                 "--port", str(self.console_port)],
+                f"{self.console_url}/healthz", logs / "console.log",
             ),
         ]
 

@@ -48,7 +48,7 @@ def stack(model: Path, stack_settings: Path, tmp_path_factory: pytest.TempPathFa
     """One running stack for the whole session; a failed start fails the tests."""
     var_dir = tmp_path_factory.mktemp("stack")
     running = Stack(model=model, var_dir=var_dir, rasa_port=free_port(),
-                    action_port=free_port(), extra_env={"HOTRO_CONFIG": str(stack_settings)})
+                    action_port=free_port(), console_port=free_port(), extra_env={"HOTRO_CONFIG": str(stack_settings)})
     try:
         running.start()
         yield running

@@ -1,7 +1,11 @@
 """Handing a conversation to a person, through the real Rasa and action servers."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -63,41 +67,69 @@ def test_english_request_is_answered_in_english(customer, tickets, no_agent_onli
     assert tickets.latest_ticket_for(customer.sender).language == "en"
 
 
-def test_agent_takes_over_and_hands_back(socket_customer, tickets, stack):
-    tickets.touch_agent("lan")  # an agent is in the console
+@pytest.fixture(scope="session")
+def agent(stack, stack_settings):
+    """An agent account in the stack's console, logged in like a browser."""
+    created = subprocess.run(
+        [str(Path(sys.executable).parent / "hotro"), "user", "add", "lan", "--role", "agent"],
+        env={**os.environ, "HOTRO_CONFIG": str(stack_settings),
+             "HOTRO_NEW_PASSWORD": "mat-khau-dai-123"},
+        capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stdout + created.stderr
+    session = requests.Session()
+    session.headers["Origin"] = stack.console_url
+    login = session.post(f"{stack.console_url}/login", allow_redirects=False, timeout=30,
+                         data={"username": "lan", "password": "mat-khau-dai-123"})
+    assert login.status_code == 303, login.text
+    session.get(f"{stack.console_url}/", timeout=30).raise_for_status()  # agent is online
+    return session
+
+
+def test_agent_takes_over_in_the_console_and_hands_back(socket_customer, tickets, stack,
+                                                         agent):
+    console = stack.console_url
+    agent.get(f"{console}/", timeout=30).raise_for_status()
     socket_customer.send("xin chào")
     socket_customer.wait_for("Xin chào")
     socket_customer.send("cho mình gặp nhân viên với")
     socket_customer.wait_for("đã chuyển bạn đến nhân viên")
     ticket = wait_ticket(tickets, socket_customer.session_id)
-    conversation = f"{stack.rasa_url}/conversations/{socket_customer.session_id}"
 
-    # While a person owns the conversation the bot is silent, and messages are recorded.
+    # The ticket is in the agent's inbox, with the whole conversation.
+    inbox = agent.get(f"{console}/api/tickets", timeout=30).json()["tickets"]
+    assert ticket.id in [t["id"] for t in inbox]
+    view = agent.get(f"{console}/api/tickets/{ticket.id}", timeout=30).json()
+    assert [l["text"] for l in view["transcript"] if l["role"] == "customer"] == [
+        "xin chào", "cho mình gặp nhân viên với"]
+
+    # While a person owns the conversation the bot is silent; the agent sees the message.
     before = len(socket_customer.received)
     socket_customer.send("đơn hàng của mình bị giao sai màu")
-    time.sleep(3)
+    deadline = time.monotonic() + 30
+    while not any("sai màu" in l["text"] for l in agent.get(
+            f"{console}/api/tickets/{ticket.id}", timeout=30).json()["transcript"]):
+        assert time.monotonic() < deadline, "the agent never saw the customer's message"
+        time.sleep(0.5)
+    time.sleep(2)
     assert len(socket_customer.received) == before
-    events = requests.get(f"{conversation}/tracker", timeout=30).json()["events"]
-    last_user = [e for e in events if e["event"] == "user"][-1]
-    assert "sai màu" in last_user["text"]
-    assert events[-1]["event"] != "bot"
 
-    # The agent's reply reaches the customer on their channel and joins the tracker.
-    requests.post(f"{conversation}/tracker/events?output_channel=latest"
-                  "&execute_side_effects=true", timeout=30, json=[{
-                      "event": "bot", "text": "Chào bạn, mình là Lan, mình đổi hàng cho bạn nhé.",
-                      "metadata": {"agent": "lan"}}]).raise_for_status()
+    # The agent's reply reaches the customer on their channel and joins the transcript.
+    agent.post(f"{console}/api/tickets/{ticket.id}/reply", timeout=30,
+               json={"text": "Chào bạn, mình là Lan, mình đổi hàng cho bạn nhé."}
+               ).raise_for_status()
     socket_customer.wait_for("mình là Lan")
+    lines = agent.get(f"{console}/api/tickets/{ticket.id}", timeout=30).json()["transcript"]
+    assert lines[-1]["role"] == "agent" and "mình là Lan" in lines[-1]["text"]
 
     # Resolved: the bot resumes and asks for a rating, which is kept.
-    tickets.resolve(ticket.id)
-    requests.post(f"{conversation}/tracker/events", json=[{"event": "resume"}],
-                  timeout=30).raise_for_status()
-    requests.post(f"{conversation}/execute?output_channel=latest",
-                  json={"name": "utter_ask_rating"}, timeout=30).raise_for_status()
+    agent.post(f"{console}/api/tickets/{ticket.id}/resolve", json={},
+               timeout=30).raise_for_status()
     question = socket_customer.wait_for("chấm giúp shop")
     assert [b["payload"] for b in question["quick_replies"]][-1] == '/rate{"rating": "5"}'
     socket_customer.send('/rate{"rating": "5"}')
     socket_customer.wait_for("Cảm ơn bạn đã đánh giá")
     assert tickets.ratings(socket_customer.session_id) == [5]
     assert tickets.get(ticket.id).status == RESOLVED
+    # The bot answers again.
+    socket_customer.send("cảm ơn shop")
+    socket_customer.wait_for("Không có gì")

@@ -1,0 +1,572 @@
+"""Facebook Messenger: Rasa's Facebook channel with Meta's current webhook checks.
+
+`MessengerInput` is a `rasa.core.channels.facebook.FacebookInput` (same name "facebook",
+same webhook `/webhooks/facebook/webhook`, same credentials keys) that:
+
+- verifies `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app secret; Rasa
+  3.6 checks only the old SHA-1 `X-Hub-Signature`) and answers a missing or wrong
+  signature with 403 and a log line;
+- answers 200 at once and handles the events in the background, every event of a batch
+  (Rasa's handles only the first), in order per customer;
+- drops echoes, delivery/read receipts and redelivered events (by `mid`, remembered in
+  SQLite); answers photos, stickers, files... politely that it reads only text;
+- turns a quick reply or postback into its payload as the message text ("/request_human").
+
+`MessengerOutput` sends with the Send API (aiohttp, never blocking the server) to the
+configurable `graph_url`, renders Rasa buttons as quick replies (bot/channels/buttons.py),
+retries network errors and 5xx with backoff, records what it could not deliver, and tags
+agent messages: a message whose metadata (or custom JSON) has `"agent": true` is sent
+with `messaging_type: MESSAGE_TAG, tag: HUMAN_AGENT` when the customer's last message is
+more than 24 hours old (or unknown), and as `RESPONSE` otherwise. The customer's last
+inbound time is kept per sender in SQLite, so a restart keeps it.
+
+An agent reply goes out through Rasa's HTTP API, for example:
+POST /conversations/<psid>/tracker/events?output_channel=facebook&execute_side_effects=true
+     {"event": "bot", "text": "...", "metadata": {"agent": true}}
+
+Credentials (credentials.yml, under `bot.channels.messenger.MessengerInput`): `verify`,
+`secret`, `page-access-token` (as Rasa's), plus `graph_url` (default
+https://graph.facebook.com/v19.0), `db` (SQLite file; default: see `default_db_path`),
+`retry_attempts`, `retry_backoff`, `timeout`. Values may be "${ENV_VAR}" strings
+(quoted, so Rasa leaves them alone): they are expanded here and an unset variable
+leaves the channel unconfigured (every webhook refused with 403) instead of stopping
+the server.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import sqlite3
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.facebook import FacebookInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.buttons import (MESSENGER_MAX_TEXT_CHARS, UNREADABLE_REPLY, clean_id,
+                                  clean_text, messenger_messages, normalize_buttons, split_text)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v19.0"
+MAX_BODY_BYTES = 512 * 1024
+STANDARD_WINDOW_SECONDS = 24 * 3600
+MAX_SEEN_IDS = 20000
+MAX_TEXT_CHARS = 4000  # as the REST channel; Messenger itself caps text at 2,000
+AGENT_FLAG = "agent"
+
+
+# ---------------------------------------------------------------- configuration
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: Any) -> Any:
+    """"${VAR}" / "${VAR:-default}" in a string replaced from the environment ("" if unset)."""
+    if not isinstance(value, str):
+        return value
+    return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+
+
+def default_db_path() -> Path:
+    """Where channel state lives: $HOTRO_CHANNELS_DB, else channels.db beside the tracker
+    store ($HOTRO_TRACKER_DB), else var/channels.db in the project."""
+    if os.environ.get("HOTRO_CHANNELS_DB"):
+        return Path(os.environ["HOTRO_CHANNELS_DB"])
+    if os.environ.get("HOTRO_TRACKER_DB"):
+        return Path(os.environ["HOTRO_TRACKER_DB"]).parent / "channels.db"
+    from bot.settings import PROJECT_DIR
+    return PROJECT_DIR / "var" / "channels.db"
+
+
+# ---------------------------------------------------------------- signatures
+
+def signature_256(app_secret: str, body: bytes) -> str:
+    """The `X-Hub-Signature-256` header value Meta sends for `body`."""
+    return "sha256=" + hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature_256(app_secret: Optional[str], body: bytes, header: Optional[str]) -> bool:
+    """True when `header` is "sha256=<hex HMAC-SHA256 of body keyed with app_secret>".
+
+    An empty secret verifies nothing (a signature keyed with "" is forgeable by anyone).
+    """
+    if not app_secret or not header or not isinstance(header, str):
+        return False
+    method, _, digest = header.strip().partition("=")
+    if method.lower() != "sha256" or not digest:
+        return False
+    expected = hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, digest.strip().lower())
+
+
+# ---------------------------------------------------------------- state (SQLite)
+
+class MessengerStore:
+    """Per-customer state that must survive a restart: last inbound message time, the
+    event ids already handled (bounded), and messages that could not be delivered (the
+    `undelivered` table, shared with the Zalo channel, channel = 'facebook')."""
+
+    def __init__(self, path: Path | str, max_seen: int = MAX_SEEN_IDS) -> None:
+        self.path = Path(path)
+        self.max_seen = max_seen
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript("""
+                CREATE TABLE IF NOT EXISTS messenger_last_inbound (
+                    sender TEXT PRIMARY KEY, at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS messenger_seen (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT UNIQUE NOT NULL,
+                    at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS undelivered (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
+                    sender TEXT NOT NULL, text TEXT NOT NULL, error_code TEXT,
+                    error TEXT, at REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS undelivered_sender ON undelivered (channel, sender);
+            """)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def first_time(self, event_key: str) -> bool:
+        """Records `event_key`; False when it was already recorded (a redelivery)."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO messenger_seen (event_key, at) VALUES (?, ?)",
+                (event_key, time.time()))
+            if cursor.rowcount == 0:
+                return False
+            if cursor.lastrowid and cursor.lastrowid % 500 == 0:  # keep the table bounded
+                db.execute("DELETE FROM messenger_seen WHERE id <= ?",
+                           (cursor.lastrowid - self.max_seen,))
+            return True
+
+    def record_inbound(self, sender: str, at: float) -> None:
+        with self._connect() as db:
+            db.execute("INSERT INTO messenger_last_inbound (sender, at) VALUES (?, ?) "
+                       "ON CONFLICT(sender) DO UPDATE SET at = max(at, excluded.at)",
+                       (sender, at))
+
+    def last_inbound(self, sender: str) -> Optional[float]:
+        with self._connect() as db:
+            row = db.execute("SELECT at FROM messenger_last_inbound WHERE sender = ?",
+                             (sender,)).fetchone()
+        return row[0] if row else None
+
+    def record_undelivered(self, sender: str, text: str, error_code: Any, error: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT INTO undelivered (channel, sender, text, error_code, error, at) "
+                       "VALUES ('facebook', ?, ?, ?, ?, ?)",
+                       (sender, text, None if error_code is None else str(error_code), error,
+                        time.time()))
+
+    def undelivered(self, sender: str) -> List[Dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT sender, text, error_code, error, at FROM undelivered "
+                              "WHERE channel = 'facebook' AND sender = ? ORDER BY id",
+                              (sender,)).fetchall()
+        return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
+
+
+def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> List[Dict[str, Any]]:
+    """Messages to this Messenger customer that could not be delivered, oldest first."""
+    return MessengerStore(db_path or default_db_path()).undelivered(sender_id)
+
+
+# ---------------------------------------------------------------- Send API client
+
+class SendError(Exception):
+    def __init__(self, message: str, code: Any = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class GraphClient:
+    """POSTs to {graph_url}/me/messages with the page token; retries what may pass later."""
+
+    def __init__(self, page_access_token: str, graph_url: str = DEFAULT_GRAPH_URL,
+                 retry_attempts: int = 3, retry_backoff: float = 0.5,
+                 timeout: float = 15) -> None:
+        self.page_access_token = page_access_token
+        self.graph_url = graph_url.rstrip("/")
+        self.retry_attempts = max(1, int(retry_attempts))
+        self.retry_backoff = float(retry_backoff)
+        self.timeout = aiohttp.ClientTimeout(total=float(timeout))
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._session_loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        """One pooled session per event loop (the server has one; tests may have several)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._session_loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def _post_once(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            async with self._get_session().post(
+                    f"{self.graph_url}/me/messages",
+                    params={"access_token": self.page_access_token}, json=body) as reply:
+                status = reply.status
+                text = await reply.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise SendError(f"network error: {error!r}", "network", retryable=True)
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            data = {}
+        if status >= 500:
+            raise SendError(f"HTTP {status}: {text[:200]}", status, retryable=True)
+        error = data.get("error") if isinstance(data, dict) else None
+        if status >= 400 or error:
+            error = error if isinstance(error, dict) else {}
+            code = error.get("code", status)
+            subcode = error.get("error_subcode")
+            retryable = bool(error.get("is_transient")) or code in (1, 2)
+            raise SendError(f"HTTP {status} code {code}"
+                            f"{f'/{subcode}' if subcode else ''}: {error.get('message', text[:200])}",
+                            f"{code}/{subcode}" if subcode else code, retryable)
+        return data if isinstance(data, dict) else {}
+
+    async def post(self, body: Dict[str, Any], retries: bool = True) -> Dict[str, Any]:
+        attempts = self.retry_attempts if retries else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._post_once(body)
+            except SendError as error:
+                if not error.retryable or attempt == attempts:
+                    raise
+                delay = self.retry_backoff * 2 ** (attempt - 1)
+                logger.warning("messenger send failed (%s), retry %d/%d in %.1fs",
+                               error, attempt, attempts - 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- output channel
+
+def is_agent_message(message: Dict[str, Any]) -> bool:
+    """A message marked as written by a human agent: `"agent": true` in the event's
+    metadata (merged into the message by Rasa) or in its custom JSON."""
+    if message.get(AGENT_FLAG) is True:
+        return True
+    custom = message.get("custom")
+    return isinstance(custom, dict) and custom.get(AGENT_FLAG) is True
+
+
+class MessengerOutput(OutputChannel):
+    """Sends bot and agent messages to a Messenger customer (page-scoped id)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "facebook"
+
+    def __init__(self, client: GraphClient, store: MessengerStore,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.client = client
+        self.store = store
+        self.clock = clock
+
+    def messaging_type(self, recipient_id: str, agent: bool) -> Dict[str, str]:
+        """RESPONSE, or the HUMAN_AGENT tag for an agent message past the 24-hour window."""
+        if agent:
+            last = self.store.last_inbound(recipient_id)
+            if last is None or self.clock() - last > STANDARD_WINDOW_SECONDS:
+                return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        return {"messaging_type": "RESPONSE"}
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        message = dict(message)
+        agent = is_agent_message(message)
+        message[AGENT_FLAG] = agent
+        custom = message.get("custom")
+        if isinstance(custom, dict) and set(custom) <= {AGENT_FLAG}:
+            message.pop("custom")  # only the flag: nothing to send
+        await super().send_response(recipient_id, message)
+
+    async def _send(self, recipient_id: str, message: Dict[str, Any], agent: bool,
+                    shown_text: str) -> bool:
+        body = {"recipient": {"id": recipient_id}, "message": message,
+                **self.messaging_type(recipient_id, agent)}
+        try:
+            await self.client.post(body)
+            return True
+        except SendError as error:
+            window_closed = str(error.code).startswith("10/") or str(error.code) == "551/1545041"
+            log = logger.warning if window_closed else logger.error
+            log("messenger message to %s not delivered (%s); recorded as undelivered",
+                recipient_id, error)
+            self.store.record_undelivered(recipient_id, shown_text, error.code, str(error))
+            return False
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for part in split_text(text, MESSENGER_MAX_TEXT_CHARS):
+            await self._send(recipient_id, {"text": part}, bool(kwargs.get(AGENT_FLAG)), part)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        for message in messenger_messages(text, normalize_buttons(buttons)):
+            await self._send(recipient_id, message, bool(kwargs.get(AGENT_FLAG)),
+                             message.get("text", ""))
+
+    async def send_quick_replies(self, recipient_id: Text, text: Text,
+                                 quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, {"attachment": {"type": "image", "payload": {
+            "url": image, "is_reusable": True}}}, bool(kwargs.get(AGENT_FLAG)), image)
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+        if isinstance(attachment, dict):
+            await self._send(recipient_id, {"attachment": attachment},
+                             bool(kwargs.get(AGENT_FLAG)), json.dumps(attachment))
+        else:
+            await self.send_text_message(recipient_id, str(attachment), **kwargs)
+
+    async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]],
+                            **kwargs: Any) -> None:
+        elements = [dict(e) for e in elements]
+        for element in elements:
+            for button in element.get("buttons", []) or []:
+                if isinstance(button, dict):
+                    button.setdefault("type", "postback")
+        await self._send(recipient_id, {"attachment": {"type": "template", "payload": {
+            "template_type": "generic", "elements": elements[:10]}}},
+            bool(kwargs.get(AGENT_FLAG)), json.dumps(elements, ensure_ascii=False))
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Any, **kwargs: Any) -> None:
+        """Custom JSON is a Send API `message` object (or a list of them)."""
+        messages = json_message if isinstance(json_message, list) else [json_message]
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            message = {k: v for k, v in message.items() if k != AGENT_FLAG}
+            if message:
+                await self._send(recipient_id, message, bool(kwargs.get(AGENT_FLAG)),
+                                 json.dumps(message, ensure_ascii=False))
+
+    async def send_action(self, recipient_id: str, action: str) -> None:
+        """mark_seen / typing_on: best effort, one attempt, failures only logged."""
+        try:
+            await self.client.post({"recipient": {"id": recipient_id}, "sender_action": action},
+                                   retries=False)
+        except SendError as error:
+            logger.info("messenger sender action %s to %s failed: %s", action, recipient_id, error)
+
+
+# ---------------------------------------------------------------- input channel
+
+def _as_id(value: Any) -> Optional[str]:
+    return clean_id(value.get("id") if isinstance(value, dict) else value)
+
+
+def classify_event(event: Any) -> Tuple[str, Optional[str], Optional[str], Optional[str]]:
+    """(kind, sender, text, event key) of one `messaging` entry.
+
+    kind: "text" (text is what Rasa gets: the quick-reply/postback payload or the typed
+    text), "unreadable" (attachments only), "ignore" (echo, receipt, reaction...),
+    "invalid" (not an event).
+    """
+    if not isinstance(event, dict):
+        return "invalid", None, None, None
+    sender = _as_id(event.get("sender"))
+    message, postback = event.get("message"), event.get("postback")
+    if isinstance(message, dict) and message.get("is_echo"):
+        return "ignore", sender, None, None
+    if sender is None:
+        return ("invalid" if message or postback else "ignore"), None, None, None
+    if isinstance(postback, dict):
+        payload = postback.get("payload")
+        if not isinstance(payload, str) or not payload.strip():
+            return "invalid", sender, None, None
+        key = clean_id(postback.get("mid"), 256) or \
+            f"postback:{sender}:{clean_id(event.get('timestamp'))}:{clean_text(payload)[:200]}"
+        return "text", sender, clean_text(payload), key
+    if isinstance(message, dict):
+        key = clean_id(message.get("mid"), 256)
+        quick_reply = message.get("quick_reply")
+        if isinstance(quick_reply, dict) and isinstance(quick_reply.get("payload"), str) \
+                and quick_reply["payload"].strip():
+            return "text", sender, clean_text(quick_reply["payload"]), key
+        text = message.get("text")
+        if isinstance(text, str) and text.strip():
+            return "text", sender, clean_text(text), key
+        if message.get("attachments") or message.get("sticker_id"):
+            return "unreadable", sender, None, key
+        return "invalid", sender, None, key
+    return "ignore", sender, None, None  # delivery, read, reaction, referral, optin...
+
+
+class MessengerInput(FacebookInput):
+    """Rasa's Facebook input channel, verifying X-Hub-Signature-256 (see module doc)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "facebook"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = {k: expand_env(v) for k, v in (credentials or {}).items()}
+        return cls(
+            credentials.get("verify") or "",
+            credentials.get("secret") or "",
+            credentials.get("page-access-token") or "",
+            graph_url=credentials.get("graph_url") or DEFAULT_GRAPH_URL,
+            db=credentials.get("db") or None,
+            retry_attempts=int(credentials.get("retry_attempts") or 3),
+            retry_backoff=float(credentials.get("retry_backoff") or 0.5),
+            timeout=float(credentials.get("timeout") or 15),
+        )
+
+    def __init__(self, fb_verify: Text, fb_secret: Text, fb_access_token: Text,
+                 graph_url: str = DEFAULT_GRAPH_URL, db: Optional[str] = None,
+                 retry_attempts: int = 3, retry_backoff: float = 0.5,
+                 timeout: float = 15) -> None:
+        super().__init__(fb_verify, fb_secret, fb_access_token)
+        self.client = GraphClient(fb_access_token, graph_url, retry_attempts, retry_backoff,
+                                  timeout)
+        self.store = MessengerStore(db or default_db_path())
+        self._tasks: set = set()
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
+            weakref.WeakValueDictionary()
+        missing = [name for name, value in (("verify", fb_verify), ("secret", fb_secret),
+                                            ("page-access-token", fb_access_token)) if not value]
+        self.configured = not missing
+        if missing:
+            logger.warning("Messenger channel not configured (%s empty): its webhook refuses "
+                           "every request", ", ".join(missing))
+
+    def get_output_channel(self) -> OutputChannel:
+        return MessengerOutput(self.client, self.store)
+
+    def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
+        logger.warning("rejected messenger webhook from %s (%d): %s",
+                       request.remote_addr or request.ip, status, error)
+        return response.json({"error": error}, status=status)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        fb_webhook = Blueprint("hotro_fb_webhook", __name__)
+
+        @fb_webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @fb_webhook.route("/webhook", methods=["GET"])
+        async def token_verification(request: Request) -> HTTPResponse:
+            mode = request.args.get("hub.mode")
+            token = request.args.get("hub.verify_token")
+            challenge = request.args.get("hub.challenge")
+            if not self.configured:
+                return self._reject(request, 403, "messenger channel not configured")
+            if mode == "subscribe" and token is not None and challenge is not None \
+                    and hmac.compare_digest(token.encode(), self.fb_verify.encode()):
+                return response.text(challenge)
+            return self._reject(request, 403, "wrong verify token or hub.mode")
+
+        @fb_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            try:
+                return self._receive(request, on_new_message)
+            except Exception:  # never a 500 for what a caller sent
+                logger.exception("rejected messenger webhook: unexpected error")
+                return response.json({"error": "could not handle the request"}, status=400)
+
+        return fb_webhook
+
+    def _receive(self, request: Request,
+                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if not self.configured:
+            return self._reject(request, 403, "messenger channel not configured")
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return self._reject(request, 413, f"body of {len(body)} bytes is too large")
+        if not verify_signature_256(self.fb_secret, body,
+                                    request.headers.get("X-Hub-Signature-256")):
+            problem = ("missing X-Hub-Signature-256" if not
+                       request.headers.get("X-Hub-Signature-256") else
+                       "wrong X-Hub-Signature-256")
+            return self._reject(request, 403, problem)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return self._reject(request, 400, "body is not JSON")
+        if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+            return self._reject(request, 400, "body is not a webhook event ({\"entry\": [...]})")
+        if payload.get("object") not in (None, "page"):
+            logger.info("ignored messenger webhook for object %.80r", payload.get("object"))
+            return response.text("EVENT_RECEIVED")
+        for entry in payload["entry"]:
+            events = entry.get("messaging") if isinstance(entry, dict) else None
+            if not isinstance(events, list):
+                logger.info("ignored messenger entry without messaging events")
+                continue
+            for event in events:
+                self._accept(event, on_new_message)
+        return response.text("EVENT_RECEIVED")
+
+    def _accept(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        kind, sender, text, key = classify_event(event)
+        if kind == "ignore":
+            logger.debug("ignored messenger event (echo/receipt) from %s", sender)
+            return
+        if kind == "invalid":
+            logger.info("ignored messenger event that is not a message: %.200s",
+                        json.dumps(event, default=str))
+            return
+        if key is not None and not self.store.first_time(key):
+            logger.info("ignored duplicate messenger event %s from %s", key, sender)
+            return
+        self.store.record_inbound(sender, time.time())
+        if text is not None and len(text) > MAX_TEXT_CHARS:
+            logger.warning("messenger message %s from %s has %d characters; the bot reads the "
+                           "first %d", key, sender, len(text), MAX_TEXT_CHARS)
+            text = text[:MAX_TEXT_CHARS]
+        task = asyncio.create_task(self._handle(kind, sender, text, key, on_new_message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _lock(self, sender: str) -> asyncio.Lock:
+        lock = self._locks.get(sender)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[sender] = lock
+        return lock
+
+    async def _handle(self, kind: str, sender: str, text: Optional[str], key: Optional[str],
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        lock = self._lock(sender)  # strong reference while this task runs
+        async with lock:
+            out = MessengerOutput(self.client, self.store)
+            try:
+                if kind == "unreadable":
+                    logger.info("messenger customer %s sent something that is not text; "
+                                "answered that the bot reads only text", sender)
+                    await out.send_text_message(sender, UNREADABLE_REPLY)
+                    return
+                await out.send_action(sender, "mark_seen")
+                await out.send_action(sender, "typing_on")
+                await on_new_message(UserMessage(text, out, sender, input_channel=self.name(),
+                                                 metadata={"mid": key} if key else None))
+            except Exception:
+                logger.exception("failed to handle messenger message %s from %s", key, sender)

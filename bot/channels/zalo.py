@@ -1,0 +1,607 @@
+"""Zalo Official Account: a Rasa input and output channel for the OA OpenAPI v3.
+
+Webhook (`POST /webhooks/zalo/webhook`):
+- verifies `X-ZEvent-Signature: mac=<hex sha256(app_id + raw body + timestamp + OA secret
+  key)>` (plain SHA-256 of the concatenation, not an HMAC; `timestamp` is the body's
+  field) and answers a missing or wrong signature with 403 and a log line;
+- answers 200 at once and handles the event in the background (Zalo retries a webhook
+  that has not answered within about 2 seconds), in order per customer;
+- `user_send_text` goes to the bot; a reply "1", "2"... to numbered choices becomes that
+  button's payload; other `user_send_*` (image, sticker, file, location, audio...) get a
+  polite answer that the bot reads only text; `oa_send_*` echoes, receipts, follows and
+  other events are ignored; a redelivered `message.msg_id` is dropped (ids kept in
+  SQLite, bounded).
+
+Sending (`ZaloOutput`): the consultation (customer-service) message API,
+POST {openapi_url}/v3.0/oa/message/cs with header `access_token`. On an expired or
+invalid token (-216, -220, -124) it refreshes once with the refresh token
+(POST {oauth_url}/v4/oa/access_token, header `secret_key`) and retries; the refresh
+token rotates, so the new pair is written to SQLite before it is used, and a restart
+uses it. Network errors, HTTP 5xx and rate limiting (-32) are retried with exponential
+backoff. A message that still cannot go out (messaging window closed: -230 "not
+interacted in the past 7 days", -232, -213 not a follower, -211/-218 out of quota,
+-227 inactive, -244 restricted; or any other final error) is never lost: it is kept in
+the SQLite `zalo_undelivered` table with sender, text, error code and time
+(`undelivered_messages(sender_id)`) and logged.
+
+Buttons (bot/channels/buttons.py): `buttons: numbered` (default) sends them as numbered
+lines; `buttons: list` sends the text and then a `list` template whose `oa.query.hide`
+buttons send the payload back (Zalo documents no v3 `list` template for consultation
+messages, hence not the default). Either way the numbers are remembered per customer.
+
+Credentials (under `bot.channels.zalo.ZaloInput`): `app_id`, `app_secret` (token
+refresh), `oa_secret_key` (webhook signature; defaults to app_secret), `access_token`,
+`refresh_token`, `openapi_url` (default https://openapi.zalo.me), `oauth_url` (default
+https://oauth.zaloapp.com), `buttons`, `db`, `retry_attempts`, `retry_backoff`,
+`timeout`. "${ENV_VAR}" values are expanded here (see bot/channels/messenger.py); a
+missing app id or secret leaves the webhook refusing every request instead of stopping
+the server.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import sqlite3
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.buttons import (UNREADABLE_REPLY, ZALO_MAX_TEXT_CHARS, choice_from_reply,
+                                  choices_of, clean_id, clean_text, normalize_buttons,
+                                  numbered_text, split_text, zalo_list_template)
+from bot.channels.messenger import default_db_path, expand_env
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OPENAPI_URL = "https://openapi.zalo.me"
+DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
+MAX_BODY_BYTES = 256 * 1024
+MAX_SEEN_IDS = 20000
+CHOICES_TTL_SECONDS = 24 * 3600
+REFRESH_MARGIN_SECONDS = 300
+MAX_TEXT_CHARS = 4000  # as the REST channel; Zalo itself caps text at 2,000
+
+TOKEN_ERRORS = {-216, -220, -124}  # access token invalid / expired / removed
+RETRYABLE_ERRORS = {-32}  # rate limited
+WINDOW_CLOSED_ERRORS = {
+    -230: "user has not interacted with the OA in the past 7 days",
+    -232: "user has not interacted with the OA, or the last interaction expired",
+    -213: "user has not followed the OA",
+    -211: "out of quota",
+    -218: "out of quota for this receiver",
+    -227: "user is banned or inactive for more than 45 days",
+    -244: "user has restricted this message type",
+}
+
+
+# ---------------------------------------------------------------- signatures
+
+def zalo_signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    """The `X-ZEvent-Signature` header value Zalo sends for `body`."""
+    digest = hashlib.sha256(app_id.encode("utf-8") + body + str(timestamp).encode("utf-8")
+                            + oa_secret_key.encode("utf-8")).hexdigest()
+    return f"mac={digest}"
+
+
+def verify_zalo_signature(app_id: Optional[str], oa_secret_key: Optional[str], body: bytes,
+                          timestamp: Any, header: Optional[str]) -> bool:
+    """True when `header` is "mac=<sha256(app_id + body + timestamp + OA secret key)>".
+
+    Nothing verifies without an app id, a secret and a string or integer timestamp.
+    """
+    if not app_id or not oa_secret_key or not header or not isinstance(header, str):
+        return False
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (str, int)) or timestamp == "":
+        return False
+    method, _, digest = header.strip().partition("=")
+    if method.strip().lower() != "mac" or not digest:
+        return False
+    expected = zalo_signature(app_id, body, str(timestamp), oa_secret_key)[len("mac="):]
+    return hmac.compare_digest(expected, digest.strip().lower())
+
+
+# ---------------------------------------------------------------- state (SQLite)
+
+class ZaloStore:
+    """What must survive a restart: the rotating token pair, handled msg_ids (bounded),
+    pending numbered choices per customer and undelivered messages."""
+
+    def __init__(self, path: Path | str, max_seen: int = MAX_SEEN_IDS) -> None:
+        self.path = Path(path)
+        self.max_seen = max_seen
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript("""
+                CREATE TABLE IF NOT EXISTS zalo_tokens (
+                    app_id TEXT PRIMARY KEY, access_token TEXT NOT NULL,
+                    refresh_token TEXT NOT NULL, expires_at REAL,
+                    seed_refresh_token TEXT, updated_at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS zalo_seen (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT UNIQUE NOT NULL,
+                    at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS zalo_choices (
+                    sender TEXT PRIMARY KEY, choices TEXT NOT NULL, at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS undelivered (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
+                    sender TEXT NOT NULL, text TEXT NOT NULL, error_code TEXT,
+                    error TEXT, at REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS undelivered_sender ON undelivered (channel, sender);
+            """)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    # tokens ---------------------------------------------------------------
+    def load_tokens(self, app_id: str, access_token: str, refresh_token: str
+                    ) -> Tuple[str, str, Optional[float]]:
+        """The token pair to use: the stored (rotated) one, unless credentials now hold a
+        different refresh token than the one the stored pair descends from (an admin
+        authorized the app again), in which case the credentials' pair is used and stored."""
+        with self._connect() as db:
+            row = db.execute("SELECT access_token, refresh_token, expires_at, "
+                             "seed_refresh_token FROM zalo_tokens WHERE app_id = ?",
+                             (app_id,)).fetchone()
+            if row and (not refresh_token or row[3] == refresh_token):
+                return row[0], row[1], row[2]
+            if access_token or refresh_token:
+                db.execute("INSERT OR REPLACE INTO zalo_tokens VALUES (?, ?, ?, ?, ?, ?)",
+                           (app_id, access_token, refresh_token, None, refresh_token,
+                            time.time()))
+        return access_token, refresh_token, None
+
+    def save_tokens(self, app_id: str, access_token: str, refresh_token: str,
+                    expires_at: Optional[float]) -> None:
+        with self._connect() as db:
+            updated = db.execute(
+                "UPDATE zalo_tokens SET access_token = ?, refresh_token = ?, expires_at = ?, "
+                "updated_at = ? WHERE app_id = ?",
+                (access_token, refresh_token, expires_at, time.time(), app_id)).rowcount
+            if not updated:
+                db.execute("INSERT INTO zalo_tokens VALUES (?, ?, ?, ?, ?, ?)",
+                           (app_id, access_token, refresh_token, expires_at, None, time.time()))
+
+    def tokens(self, app_id: str) -> Optional[Dict[str, Any]]:
+        with self._connect() as db:
+            row = db.execute("SELECT access_token, refresh_token, expires_at FROM zalo_tokens "
+                             "WHERE app_id = ?", (app_id,)).fetchone()
+        return dict(zip(("access_token", "refresh_token", "expires_at"), row)) if row else None
+
+    # duplicates -----------------------------------------------------------
+    def first_time(self, msg_id: str) -> bool:
+        """Records `msg_id`; False when it was already recorded (a redelivery)."""
+        with self._connect() as db:
+            cursor = db.execute("INSERT OR IGNORE INTO zalo_seen (msg_id, at) VALUES (?, ?)",
+                                (msg_id, time.time()))
+            if cursor.rowcount == 0:
+                return False
+            if cursor.lastrowid and cursor.lastrowid % 500 == 0:  # keep the table bounded
+                db.execute("DELETE FROM zalo_seen WHERE id <= ?",
+                           (cursor.lastrowid - self.max_seen,))
+            return True
+
+    # numbered choices -----------------------------------------------------
+    def set_choices(self, sender: str, choices: List[Dict[str, str]]) -> None:
+        with self._connect() as db:
+            if choices:
+                db.execute("INSERT OR REPLACE INTO zalo_choices VALUES (?, ?, ?)",
+                           (sender, json.dumps(choices, ensure_ascii=False), time.time()))
+            else:
+                db.execute("DELETE FROM zalo_choices WHERE sender = ?", (sender,))
+
+    def take_choices(self, sender: str) -> List[Dict[str, str]]:
+        """The customer's pending choices (then forgotten: they answer one message)."""
+        with self._connect() as db:
+            row = db.execute("SELECT choices, at FROM zalo_choices WHERE sender = ?",
+                             (sender,)).fetchone()
+            db.execute("DELETE FROM zalo_choices WHERE sender = ?", (sender,))
+        if not row or time.time() - row[1] > CHOICES_TTL_SECONDS:
+            return []
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return []
+
+    # undelivered ----------------------------------------------------------
+    def record_undelivered(self, sender: str, text: str, error_code: Any, error: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT INTO undelivered (channel, sender, text, error_code, error, at) "
+                       "VALUES ('zalo', ?, ?, ?, ?, ?)",
+                       (sender, text, None if error_code is None else str(error_code), error,
+                        time.time()))
+
+    def undelivered(self, sender: str) -> List[Dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT sender, text, error_code, error, at FROM undelivered "
+                              "WHERE channel = 'zalo' AND sender = ? ORDER BY id",
+                              (sender,)).fetchall()
+        return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
+
+
+def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> List[Dict[str, Any]]:
+    """Messages to this Zalo customer that could not be delivered, oldest first: dicts
+    with sender, text, error_code (Zalo's code as text, or "network"/"http 503"...),
+    error (description) and at (Unix time)."""
+    return ZaloStore(db_path or default_db_path()).undelivered(sender_id)
+
+
+# ---------------------------------------------------------------- OpenAPI client
+
+class ZaloError(Exception):
+    def __init__(self, message: str, code: Any = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class ZaloClient:
+    """Consultation messages with token refresh and retries (see module doc)."""
+
+    def __init__(self, store: ZaloStore, app_id: str, app_secret: str, access_token: str,
+                 refresh_token: str, openapi_url: str = DEFAULT_OPENAPI_URL,
+                 oauth_url: str = DEFAULT_OAUTH_URL, retry_attempts: int = 3,
+                 retry_backoff: float = 0.5, timeout: float = 15) -> None:
+        self.store = store
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.openapi_url = openapi_url.rstrip("/")
+        self.oauth_url = oauth_url.rstrip("/")
+        self.retry_attempts = max(1, int(retry_attempts))
+        self.retry_backoff = float(retry_backoff)
+        self.timeout = aiohttp.ClientTimeout(total=float(timeout))
+        self.access_token, self.refresh_token, self.expires_at = (
+            store.load_tokens(app_id, access_token, refresh_token) if app_id
+            else (access_token, refresh_token, None))
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._session_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._refresh_lock: Optional[asyncio.Lock] = None
+        self._refresh_lock_loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        """One pooled session per event loop (the server has one; tests may have several)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._session_loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def _request(self, url: str, **kwargs: Any) -> Dict[str, Any]:
+        try:
+            async with self._get_session().post(url, **kwargs) as reply:
+                status, text = reply.status, await reply.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise ZaloError(f"network error: {error!r}", "network", retryable=True)
+        if status >= 500:
+            raise ZaloError(f"HTTP {status}: {text[:200]}", f"http {status}", retryable=True)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ZaloError(f"HTTP {status}, not JSON: {text[:200]}", f"http {status}")
+        if not isinstance(data, dict):
+            raise ZaloError(f"HTTP {status}, unexpected answer: {text[:200]}", f"http {status}")
+        return data
+
+    async def refresh(self, failed_token: Optional[str]) -> None:
+        """New access and refresh tokens, stored before use; one refresh at a time."""
+        if self._refresh_lock is None or self._refresh_lock_loop is not asyncio.get_running_loop():
+            self._refresh_lock = asyncio.Lock()
+            self._refresh_lock_loop = asyncio.get_running_loop()
+        async with self._refresh_lock:
+            if failed_token is not None and self.access_token != failed_token:
+                return  # another send refreshed it meanwhile
+            if not self.refresh_token or not self.app_secret:
+                raise ZaloError("access token expired and no refresh token/app secret",
+                                "refresh")
+            data = await self._request(
+                f"{self.oauth_url}/v4/oa/access_token",
+                headers={"secret_key": self.app_secret},
+                data={"app_id": self.app_id, "refresh_token": self.refresh_token,
+                      "grant_type": "refresh_token"})
+            access, refresh = data.get("access_token"), data.get("refresh_token")
+            if not isinstance(access, str) or not access or not isinstance(refresh, str) \
+                    or not refresh:
+                logger.error("zalo token refresh failed: %s. An OA admin must authorize the "
+                             "app again and put the new tokens in the credentials.",
+                             json.dumps(data, ensure_ascii=False)[:300])
+                raise ZaloError(f"token refresh failed: {data.get('error_name') or data}",
+                                "refresh")
+            try:
+                expires_at = time.time() + float(data.get("expires_in") or 0) or None
+            except (TypeError, ValueError):
+                expires_at = None
+            self.store.save_tokens(self.app_id, access, refresh, expires_at)
+            self.access_token, self.refresh_token, self.expires_at = access, refresh, expires_at
+            logger.info("zalo access token refreshed (refresh token rotated and stored)")
+
+    async def _send_once(self, body: Dict[str, Any], refreshed: bool) -> Dict[str, Any]:
+        if not refreshed and self.expires_at and \
+                time.time() > self.expires_at - REFRESH_MARGIN_SECONDS:
+            await self.refresh(self.access_token)
+        token = self.access_token
+        data = await self._request(f"{self.openapi_url}/v3.0/oa/message/cs",
+                                   headers={"access_token": token or ""}, json=body)
+        code = data.get("error", 0)
+        if code == 0:
+            return data
+        message = str(data.get("message", ""))[:200]
+        if code in TOKEN_ERRORS and not refreshed:
+            logger.info("zalo access token rejected (%s %s); refreshing", code, message)
+            await self.refresh(token)
+            return await self._send_once(body, refreshed=True)
+        raise ZaloError(f"error {code}: {message}", code, retryable=code in RETRYABLE_ERRORS)
+
+    async def send(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        for attempt in range(1, self.retry_attempts + 1):
+            try:
+                return await self._send_once(body, refreshed=False)
+            except ZaloError as error:
+                if not error.retryable or attempt == self.retry_attempts:
+                    raise
+                delay = self.retry_backoff * 2 ** (attempt - 1)
+                logger.warning("zalo send failed (%s), retry %d/%d in %.1fs",
+                               error, attempt, self.retry_attempts - 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- output channel
+
+class ZaloOutput(OutputChannel):
+    """Sends bot and agent messages to a Zalo user (OA-scoped user_id)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "zalo"
+
+    def __init__(self, client: ZaloClient, buttons_style: str = "numbered") -> None:
+        super().__init__()
+        self.client = client
+        self.store = client.store
+        self.buttons_style = buttons_style
+
+    async def _deliver(self, recipient_id: str, message: Dict[str, Any]) -> Optional[ZaloError]:
+        try:
+            await self.client.send({"recipient": {"user_id": recipient_id}, "message": message})
+            return None
+        except ZaloError as error:
+            return error
+
+    async def _send(self, recipient_id: str, message: Dict[str, Any], shown_text: str) -> bool:
+        """Sends; what cannot be delivered is logged and kept in the undelivered table."""
+        error = await self._deliver(recipient_id, message)
+        if error is None:
+            return True
+        if error.code in WINDOW_CLOSED_ERRORS:
+            logger.warning("zalo message to %s not delivered: messaging window closed "
+                           "(%s, %s); recorded as undelivered", recipient_id, error.code,
+                           WINDOW_CLOSED_ERRORS[error.code])
+        else:
+            logger.error("zalo message to %s not delivered (%s); recorded as undelivered",
+                         recipient_id, error)
+        self.store.record_undelivered(recipient_id, shown_text, error.code, str(error))
+        return False
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for part in split_text(text, ZALO_MAX_TEXT_CHARS):
+            await self._send(recipient_id, {"text": part}, part)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        parsed = normalize_buttons(buttons)
+        self.store.set_choices(recipient_id, choices_of(parsed))
+        if self.buttons_style != "list" or not parsed:
+            await self.send_text_message(recipient_id, numbered_text(text, parsed))
+            return
+        await self.send_text_message(recipient_id, text)
+        error = await self._deliver(recipient_id, zalo_list_template(parsed))
+        if error is not None:
+            # The list template is not documented for v3 consultation messages: when it is
+            # refused, the same choices go out as numbered text (the numbers work either way).
+            logger.info("zalo list template to %s refused (%s); sending numbered choices",
+                        recipient_id, error)
+            await self.send_text_message(recipient_id, numbered_text("", parsed))
+
+    async def send_quick_replies(self, recipient_id: Text, text: Text,
+                                 quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, {"attachment": {"type": "template", "payload": {
+            "template_type": "media", "elements": [{"media_type": "image", "url": image}]}}},
+            image)
+
+    async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]],
+                            **kwargs: Any) -> None:
+        for element in elements:
+            title = " — ".join(str(element.get(k)) for k in ("title", "subtitle")
+                               if element.get(k))
+            await self.send_text_with_buttons(recipient_id, title,
+                                              element.get("buttons") or [], **kwargs)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Any, **kwargs: Any) -> None:
+        """Custom JSON with "text" or "attachment" is sent as the Zalo `message` object."""
+        messages = json_message if isinstance(json_message, list) else [json_message]
+        for message in messages:
+            if isinstance(message, dict):
+                message = {k: v for k, v in message.items() if k in ("text", "attachment")}
+                if message:
+                    await self._send(recipient_id, message,
+                                     json.dumps(message, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- input channel
+
+def classify_event(event: Dict[str, Any]) -> Tuple[str, Optional[str], Optional[str], Optional[str]]:
+    """(kind, sender, text, msg_id): kind "text", "unreadable" (other user_send_*),
+    "ignore" (echo, receipt, follow... and events that are not a customer message)."""
+    name = event.get("event_name")
+    if not isinstance(name, str) or not name.startswith("user_send_") \
+            or name.startswith("user_send_group_"):
+        return "ignore", None, None, None
+    sender = event.get("sender")
+    sender = clean_id(sender.get("id") if isinstance(sender, dict) else None)
+    if sender is None:
+        return "ignore", None, None, None
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    msg_id = clean_id(message.get("msg_id"), 256)
+    if name == "user_send_text":
+        text = message.get("text")
+        if isinstance(text, str) and text.strip():
+            return "text", sender, clean_text(text), msg_id
+    return "unreadable", sender, None, msg_id
+
+
+class ZaloInput(InputChannel):
+    """Zalo OA webhook and channel (see module doc)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "zalo"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        c = {k: expand_env(v) for k, v in (credentials or {}).items()}
+        return cls(app_id=str(c.get("app_id") or ""), app_secret=str(c.get("app_secret") or ""),
+                   oa_secret_key=str(c.get("oa_secret_key") or ""),
+                   access_token=str(c.get("access_token") or ""),
+                   refresh_token=str(c.get("refresh_token") or ""),
+                   openapi_url=c.get("openapi_url") or DEFAULT_OPENAPI_URL,
+                   oauth_url=c.get("oauth_url") or DEFAULT_OAUTH_URL,
+                   buttons=c.get("buttons") or "numbered", db=c.get("db") or None,
+                   retry_attempts=int(c.get("retry_attempts") or 3),
+                   retry_backoff=float(c.get("retry_backoff") or 0.5),
+                   timeout=float(c.get("timeout") or 15))
+
+    def __init__(self, app_id: str, app_secret: str, oa_secret_key: str = "",
+                 access_token: str = "", refresh_token: str = "",
+                 openapi_url: str = DEFAULT_OPENAPI_URL, oauth_url: str = DEFAULT_OAUTH_URL,
+                 buttons: str = "numbered", db: Optional[str] = None, retry_attempts: int = 3,
+                 retry_backoff: float = 0.5, timeout: float = 15) -> None:
+        self.app_id = app_id
+        self.oa_secret_key = oa_secret_key or app_secret
+        if buttons not in ("numbered", "list"):
+            raise ValueError(f"zalo `buttons` must be 'numbered' or 'list', not {buttons!r}")
+        self.buttons_style = buttons
+        self.store = ZaloStore(db or default_db_path())
+        self.client = ZaloClient(self.store, app_id, app_secret, access_token, refresh_token,
+                                 openapi_url, oauth_url, retry_attempts, retry_backoff, timeout)
+        self._tasks: set = set()
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
+            weakref.WeakValueDictionary()
+        self.configured = bool(app_id and self.oa_secret_key)
+        if not self.configured:
+            logger.warning("Zalo channel not configured (app_id or OA secret key empty): its "
+                           "webhook refuses every request")
+        elif not (self.client.access_token or self.client.refresh_token):
+            logger.warning("Zalo channel has no access or refresh token: replies will be "
+                           "recorded as undelivered")
+
+    def get_output_channel(self) -> OutputChannel:
+        return ZaloOutput(self.client, self.buttons_style)
+
+    def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
+        logger.warning("rejected zalo webhook from %s (%d): %s",
+                       request.remote_addr or request.ip, status, error)
+        return response.json({"error": error}, status=status)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        zalo_webhook = Blueprint("hotro_zalo_webhook", __name__)
+
+        @zalo_webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @zalo_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            try:
+                return self._receive(request, on_new_message)
+            except Exception:  # never a 500 for what a caller sent
+                logger.exception("rejected zalo webhook: unexpected error")
+                return response.json({"error": "could not handle the request"}, status=400)
+
+        return zalo_webhook
+
+    def _receive(self, request: Request,
+                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if not self.configured:
+            return self._reject(request, 403, "zalo channel not configured")
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return self._reject(request, 413, f"body of {len(body)} bytes is too large")
+        header = request.headers.get("X-ZEvent-Signature")
+        if not header:
+            return self._reject(request, 403, "missing X-ZEvent-Signature")
+        try:
+            event = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return self._reject(request, 400, "body is not JSON")
+        if not isinstance(event, dict):
+            return self._reject(request, 400, "body is not a JSON object")
+        if not verify_zalo_signature(self.app_id, self.oa_secret_key, body,
+                                     event.get("timestamp"), header):
+            return self._reject(request, 403, "wrong X-ZEvent-Signature")
+        kind, sender, text, msg_id = classify_event(event)
+        name = clean_text(str(event.get("event_name")))[:64]
+        if kind == "ignore":
+            logger.debug("ignored zalo event %s", name)
+            return response.json({"status": "ignored"})
+        if msg_id is not None and not self.store.first_time(msg_id):
+            logger.info("ignored duplicate zalo message %s from %s", msg_id, sender)
+            return response.json({"status": "duplicate"})
+        if text is not None and len(text) > MAX_TEXT_CHARS:
+            logger.warning("zalo message %s from %s has %d characters; the bot reads the "
+                           "first %d", msg_id, sender, len(text), MAX_TEXT_CHARS)
+            text = text[:MAX_TEXT_CHARS]
+        task = asyncio.create_task(self._handle(kind, name, sender, text, msg_id,
+                                                on_new_message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return response.json({"status": "ok"})
+
+    def _lock(self, sender: str) -> asyncio.Lock:
+        lock = self._locks.get(sender)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[sender] = lock
+        return lock
+
+    async def _handle(self, kind: str, event_name: str, sender: str, text: Optional[str],
+                      msg_id: Optional[str],
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        lock = self._lock(sender)  # strong reference while this task runs
+        async with lock:
+            out = ZaloOutput(self.client, self.buttons_style)
+            try:
+                choices = self.store.take_choices(sender)
+                if kind == "unreadable":
+                    logger.info("zalo customer %s sent %s; answered that the bot reads only "
+                                "text", sender, event_name)
+                    if choices:  # keep the question open
+                        self.store.set_choices(sender, choices)
+                    await out.send_text_message(sender, UNREADABLE_REPLY)
+                    return
+                payload = choice_from_reply(text, choices)
+                if payload is not None:
+                    logger.info("zalo customer %s chose %r", sender, payload)
+                await on_new_message(UserMessage(
+                    payload if payload is not None else text, out, sender,
+                    input_channel=self.name(),
+                    metadata={"msg_id": msg_id, "typed": text} if payload is not None
+                    else ({"msg_id": msg_id} if msg_id else None)))
+            except Exception:
+                logger.exception("failed to handle zalo message %s from %s", msg_id, sender)

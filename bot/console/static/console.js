@@ -1,0 +1,336 @@
+// hotro console: live inbox and ticket page. Plain JS, no framework.
+// Every text from data goes into the page with textContent, never as HTML: customers can
+// send "<img src=x onerror=...>" and it must show as those characters.
+"use strict";
+(function () {
+  const body = document.body;
+  const page = body.dataset.page;
+  const tz = body.dataset.tz || "Asia/Ho_Chi_Minh";
+  let clockOffset = 0; // server clock minus browser clock, in ms
+
+  const STATUS = {
+    waiting: "Đang chờ / Waiting",
+    open: "Đang xử lý / Open",
+    resolved: "Đã giải quyết / Resolved",
+  };
+  const REASONS = {
+    request_human: "Khách muốn gặp nhân viên / Asked for a person",
+    bot_failed_twice: "Bot không hiểu 2 lần / Bot failed twice",
+    low_confidence: "Bot không chắc chắn / Low confidence",
+    callback: "Hẹn gọi lại / Call-back request",
+  };
+  const CHANNELS = {
+    rest: "REST", socketio: "Website", messenger: "Messenger", facebook: "Messenger",
+    zalo: "Zalo",
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function setText(id, text) {
+    const node = $(id);
+    if (node) node.textContent = text === undefined || text === null || text === "" ? "—" : String(text);
+  }
+
+  function syncClock(serverNow) {
+    const t = Date.parse(serverNow);
+    if (!isNaN(t)) clockOffset = t - Date.now();
+  }
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    if (isNaN(date)) return String(iso);
+    try {
+      return date.toLocaleString("en-GB", {
+        timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit",
+        day: "2-digit", month: "2-digit", hour12: false,
+      });
+    } catch (e) {
+      return date.toISOString();
+    }
+  }
+
+  function formatDuration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return seconds + " giây / " + seconds + " s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " phút / " + minutes + " min";
+    const hours = Math.floor(minutes / 60), rest = minutes % 60;
+    return hours + " giờ " + rest + " phút / " + hours + " h " + rest + " min";
+  }
+
+  function waitingSeconds(ticket) {
+    const created = Date.parse(ticket.created_at);
+    if (isNaN(created)) return 0;
+    const end = ticket.resolved_at ? Date.parse(ticket.resolved_at) : Date.now() + clockOffset;
+    return (end - created) / 1000;
+  }
+
+  function reasonLabel(reason) { return REASONS[reason] || reason || "—"; }
+  function channelLabel(channel) { return CHANNELS[channel] || channel || "—"; }
+  function statusLabel(status) { return STATUS[status] || status || "—"; }
+
+  function loginUrl() {
+    return "/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
+  async function api(method, url, data) {
+    const options = { method: method, credentials: "same-origin", headers: {} };
+    if (method !== "GET") {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(data || {});
+    }
+    const response = await fetch(url, options);
+    let json = {};
+    try { json = await response.json(); } catch (e) { json = {}; }
+    if (response.status === 401) {
+      location.href = loginUrl();
+      throw new Error("Cần đăng nhập / Login required");
+    }
+    if (!response.ok) {
+      const error = new Error(json.error || ("HTTP " + response.status));
+      error.body = json;
+      throw error;
+    }
+    return json;
+  }
+
+  // --- websocket ---------------------------------------------------------------------
+  function connect(onMessage, onOpen) {
+    let delay = 1000;
+    const live = $("live");
+    function setLive(ok) {
+      if (!live) return;
+      live.textContent = ok ? "● trực tiếp / live" : "○ mất kết nối / offline";
+      live.className = "live " + (ok ? "on" : "off");
+    }
+    function open() {
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") +
+                               location.host + "/ws");
+      ws.onopen = function () { delay = 1000; setLive(true); if (onOpen) onOpen(ws); };
+      ws.onmessage = function (event) {
+        let data;
+        try { data = JSON.parse(event.data); } catch (e) { return; }
+        onMessage(data, ws);
+      };
+      ws.onclose = function (event) {
+        setLive(false);
+        if (event.code === 4401) { location.href = loginUrl(); return; }
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 10000);
+      };
+    }
+    setLive(false);
+    open();
+  }
+
+  // --- inbox -------------------------------------------------------------------------
+  function inboxPage() {
+    let tickets = [];
+    const tbody = $("tickets");
+
+    function render() {
+      tbody.replaceChildren();
+      for (const t of tickets) {
+        const row = el("tr", "status-" + t.status);
+        row.dataset.ticket = t.id;
+        const idCell = el("td");
+        const link = el("a", null, "#" + t.id);
+        link.href = "/tickets/" + encodeURIComponent(t.id);
+        idCell.appendChild(link);
+        row.appendChild(idCell);
+        row.appendChild(el("td", "status", statusLabel(t.status)));
+        const waiting = el("td", "waiting", formatDuration(waitingSeconds(t)));
+        waiting.dataset.created = t.created_at;
+        row.appendChild(waiting);
+        row.appendChild(el("td", null, channelLabel(t.channel)));
+        row.appendChild(el("td", null, reasonLabel(t.reason)));
+        row.appendChild(el("td", null, t.customer_name || t.conversation_id));
+        row.appendChild(el("td", "assignee", t.assigned_to || "—"));
+        row.addEventListener("click", function (event) {
+          if (event.target.tagName !== "A") location.href = link.href;
+        });
+        tbody.appendChild(row);
+      }
+      $("empty").hidden = tickets.length > 0;
+    }
+
+    function tick() {
+      const rows = tbody.querySelectorAll("tr");
+      rows.forEach(function (row, i) {
+        if (tickets[i]) row.querySelector(".waiting").textContent =
+          formatDuration(waitingSeconds(tickets[i]));
+      });
+    }
+
+    api("GET", "/api/tickets").then(function (data) {
+      syncClock(data.now); tickets = data.tickets; render();
+    }).catch(function () {});
+    connect(function (message) {
+      if (message.type === "inbox") {
+        syncClock(message.now); tickets = message.tickets; render();
+      }
+    });
+    setInterval(tick, 1000);
+  }
+
+  // --- ticket ------------------------------------------------------------------------
+  function ticketPage() {
+    const id = body.dataset.ticket;
+    const works = body.dataset.works === "1";
+    const me = ($("me") && $("me").dataset.username) || "";
+    const list = $("transcript");
+    let ticket = null;
+    let lines = [];
+
+    function showError(message) {
+      const box = $("error");
+      box.textContent = message || "";
+      box.hidden = !message;
+    }
+
+    function renderTicket(t) {
+      ticket = t;
+      if (!t) {
+        setText("t-status", "Không có yêu cầu này / No such ticket");
+        return;
+      }
+      setText("t-status", statusLabel(t.status));
+      setText("t-waiting", formatDuration(waitingSeconds(t)));
+      setText("t-channel", channelLabel(t.channel));
+      setText("t-reason", reasonLabel(t.reason));
+      setText("t-customer", t.customer_name || t.conversation_id);
+      setText("t-contact", t.contact);
+      setText("t-language", t.language);
+      setText("t-assignee", t.assigned_to === me && me ? me + " (bạn / you)" : t.assigned_to);
+      const resolved = t.status === "resolved";
+      $("assign").disabled = !works || resolved || t.assigned_to === me;
+      $("resolve").disabled = !works || (resolved && !$("resolve").dataset.retry);
+      $("reply").disabled = !works || resolved;
+      $("send").disabled = !works || resolved;
+    }
+
+    function lineNode(line) {
+      const item = el("li", "line role-" + (line.role || "bot"));
+      const meta = el("div", "meta");
+      meta.appendChild(el("span", "time", formatTime(line.time)));
+      let who = line.role === "customer" ? "Khách / Customer"
+        : line.role === "agent" ? "Nhân viên / Agent" + (line.agent ? " · " + line.agent : "")
+        : "Bot";
+      meta.appendChild(el("span", "who", who));
+      if (line.role === "customer" && line.intent) {
+        const confidence = typeof line.confidence === "number"
+          ? " (" + line.confidence.toFixed(2) + ")" : "";
+        meta.appendChild(el("span", "intent", "ý định / intent: " + line.intent + confidence));
+      }
+      item.appendChild(meta);
+      item.appendChild(el("div", "text", line.text));
+      if (line.faq) {
+        const f = line.faq;
+        const parts = ["FAQ"];
+        if (f.kind) parts.push(f.kind);
+        if (f.entry_id) parts.push(f.entry_id);
+        if (typeof f.score === "number") parts.push("điểm / score " + f.score.toFixed(2));
+        if (Array.isArray(f.suggestions) && f.suggestions.length)
+          parts.push("gợi ý / suggestions: " + f.suggestions.join(", "));
+        item.appendChild(el("div", "faq", parts.join(" · ")));
+      }
+      return item;
+    }
+
+    function renderLines(start, fresh, source) {
+      const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+      lines = lines.slice(0, start).concat(fresh);
+      while (list.children.length > start) list.removeChild(list.lastChild);
+      for (const line of fresh) list.appendChild(lineNode(line));
+      $("snapshot").hidden = source !== "snapshot";
+      if (nearBottom && fresh.length) window.scrollTo(0, document.body.scrollHeight);
+    }
+
+    async function load() {
+      try {
+        const data = await api("GET", "/api/tickets/" + id);
+        syncClock(data.now);
+        renderTicket(data.ticket);
+        renderLines(0, data.transcript, data.source);
+      } catch (e) {
+        showError(e.message);
+      }
+    }
+
+    async function act(button, url, data) {
+      showError("");
+      button.disabled = true;
+      try {
+        const result = await api("POST", url, data);
+        if (result.ticket) renderTicket(result.ticket);
+        return result;
+      } catch (e) {
+        showError(e.message);
+        if (e.body && e.body.ticket) renderTicket(e.body.ticket);
+        throw e;
+      } finally {
+        if (ticket) renderTicket(ticket);
+      }
+    }
+
+    $("assign").addEventListener("click", function () {
+      act($("assign"), "/api/tickets/" + id + "/assign", {}).catch(function () {});
+    });
+    $("resolve").addEventListener("click", function () {
+      act($("resolve"), "/api/tickets/" + id + "/resolve", {}).then(function () {
+        delete $("resolve").dataset.retry;
+        if (ticket) renderTicket(ticket);
+      }).catch(function () {
+        $("resolve").dataset.retry = "1";  // the bot was not resumed: allow a retry
+        if (ticket) renderTicket(ticket);
+      });
+    });
+
+    async function send() {
+      const box = $("reply");
+      const text = box.value.trim();
+      if (!text) return;
+      try {
+        await act($("send"), "/api/tickets/" + id + "/reply", { text: text });
+        box.value = "";
+        load();
+      } catch (e) { /* shown; the text stays in the box to retry */ }
+    }
+    $("composer").addEventListener("submit", function (event) {
+      event.preventDefault();
+      send();
+    });
+    $("reply").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        send();
+      }
+    });
+
+    load();
+    connect(function (message) {
+      if (message.type === "ticket") {
+        if (message.now) syncClock(message.now);
+        renderTicket(message.ticket);
+      } else if (message.type === "transcript" && String(message.ticket) === String(id)) {
+        renderLines(message.start, message.lines, message.source);
+      }
+    }, function (ws) {
+      ws.send(JSON.stringify({ type: "subscribe", ticket: Number(id) }));
+    });
+    setInterval(function () {
+      if (ticket) setText("t-waiting", formatDuration(waitingSeconds(ticket)));
+    }, 1000);
+  }
+
+  if (page === "inbox") inboxPage();
+  else if (page === "ticket") ticketPage();
+})();
