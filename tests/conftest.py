@@ -91,16 +91,21 @@ class SocketCustomer:
     """A customer on the socket.io channel (the widget's): replies, including an agent's,
     are pushed to them, so they can arrive at any time."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, session_id: str | None = None) -> None:
         import socketio
 
-        self.session_id = f"sock-{uuid.uuid4().hex[:12]}"
+        self.session_id = session_id or f"sock-{uuid.uuid4().hex[:12]}"
         self.received: List[Dict[str, Any]] = []
         self._client = socketio.Client(reconnection=False)
         self._client.on("bot_uttered", self.received.append)
         self._client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
         self._client.emit("session_request", {"session_id": self.session_id})
         time.sleep(0.5)
+
+    @classmethod
+    def resume(cls, stack: Stack, session_id: str) -> "SocketCustomer":
+        """The same customer coming back (the widget keeps its session id)."""
+        return cls(stack, session_id)
 
     def send(self, text: str) -> None:
         self._client.emit("user_uttered", {"message": text, "session_id": self.session_id})

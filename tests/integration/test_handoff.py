@@ -133,3 +133,44 @@ def test_agent_takes_over_in_the_console_and_hands_back(socket_customer, tickets
     # The bot answers again.
     socket_customer.send("cảm ơn shop")
     socket_customer.wait_for("Không có gì")
+
+
+def test_kill_9_of_every_process_mid_handoff_loses_nothing(stack, tickets, agent):
+    from tests.conftest import SocketCustomer
+
+    console = stack.console_url
+    customer = SocketCustomer(stack)
+    customer.send("chào shop")
+    customer.wait_for("Xin chào")
+    agent.get(f"{console}/", timeout=30).raise_for_status()  # the agent is online
+    customer.send("cho tôi gặp nhân viên")
+    customer.wait_for("đã chuyển bạn đến nhân viên")
+    ticket = wait_ticket(tickets, customer.session_id)
+    customer.send("mã đơn của mình là DH12345")
+    agent.post(f"{console}/api/tickets/{ticket.id}/reply", json={"text": "Mình xem ngay nhé."},
+               timeout=30).raise_for_status()
+    customer.wait_for("Mình xem ngay")
+    customer.close()
+
+    for service in stack.services:  # a crash of every process at once
+        service.kill()
+    stack.start()
+
+    customer = SocketCustomer.resume(stack, customer.session_id)
+    view = agent.get(f"{console}/api/tickets/{ticket.id}", timeout=30).json()
+    assert view["ticket"]["status"] == tickets.get(ticket.id).status != RESOLVED
+    texts = [(l["role"], l["text"]) for l in view["transcript"]]
+    assert ("customer", "mã đơn của mình là DH12345") in texts
+    assert ("agent", "Mình xem ngay nhé.") in texts
+    # Still with the person: the bot stays silent, the agent can answer.
+    customer.send("shop ơi còn đó không")
+    deadline = time.monotonic() + 30
+    while not any("còn đó không" in l["text"] for l in agent.get(
+            f"{console}/api/tickets/{ticket.id}", timeout=30).json()["transcript"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    agent.post(f"{console}/api/tickets/{ticket.id}/reply", json={"text": "Dạ còn ạ."},
+               timeout=30).raise_for_status()
+    customer.wait_for("Dạ còn ạ")
+    assert not any("Xin lỗi" in (m.get("text") or "") for m in customer.received)
+    customer.close()

