@@ -23,6 +23,7 @@ _VI_WORDS = frozenset(
     khoan mat khau chuyen so dien thoai nhan vien san pham hom mai qua tuan thang
     ad admin mn mng sdt sp dh tk mk ck stk nv bn bh ib vs ms cx trc ntn oke okie
     ak ah nhi ha hay duoc sao vay ne nhu luc may bay gio kiem tra lien he
+    nguoi that gap tu van hang hoa mau ao quan giay dep nhanh cham loi hong
     """.split()
 )
 
@@ -42,6 +43,16 @@ _EN_WORDS = frozenset(
     good morning afternoon evening night bye goodbye see later weather bot robot
     person people real live chat staff joke tell like love great nice bad
     """.split()
+)
+
+# A Vietnamese syllable typed without accents: onset, vowel nucleus, coda. A word that
+# cannot be one ("monkey", "cable", "quietly") is evidence of English even when it is in
+# no word list.
+_VI_SYLLABLE_RE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(?:uye|uya|uyu|ieu|yeu|uoi|uou|oai|oay|oao|oeo|uay|uau|uai"
+    r"|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|oo|ua|ue|ui|uo|uu|uy|ye|[aeiouy])"
+    r"(?:ch|ng|nh|[cmnpt])?"
 )
 
 # Words that are common in both ("the" = thẻ/thế, "to" = tô/tớ, "can" = cần)
@@ -72,7 +83,7 @@ def detect_language(text: str, default: str = "vi") -> str:
             continue  # "k", "v", "a", "e": too ambiguous to count
         elif plain in _VI_WORDS:
             vi += 1
-        elif plain in _EN_WORDS:
+        elif plain in _EN_WORDS or not (plain in _BOTH or _VI_SYLLABLE_RE.fullmatch(plain)):
             en += 1
     if vi > en:
         return "vi"

@@ -29,8 +29,15 @@ def test_question_in_teencode_gets_the_faq_answer(customer):
 
 
 def test_english_question_gets_the_english_answer(customer):
-    reply = customer.says_text("how much does delivery cost to hanoi?")
-    assert "Standard delivery" in reply
+    assert "Standard delivery" in customer.says_text("how much is delivery?")
+
+
+def test_unsure_match_offers_questions_and_the_pick_is_answered(customer):
+    reply = customer.say("what does shipping cost")
+    assert reply[0]["text"].startswith("Did you mean")
+    picks = [b["payload"] for b in reply[0]["buttons"] if "shipping-fee" in b["payload"]]
+    assert picks, reply
+    assert "Standard delivery" in customer.says_text(picks[0])
 
 
 def test_picking_a_suggested_question_answers_it(customer):

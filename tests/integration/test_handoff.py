@@ -174,3 +174,29 @@ def test_kill_9_of_every_process_mid_handoff_loses_nothing(stack, tickets, agent
     customer.wait_for("Dạ còn ạ")
     assert not any("Xin lỗi" in (m.get("text") or "") for m in customer.received)
     customer.close()
+
+
+# Messages far from every intent (best intent well under the fallback threshold).
+@pytest.mark.parametrize("first,second,expected", [
+    ("chim se dau canh cay", "ca vang boi trong ho", "chưa có nhân viên trực tuyến"),
+    ("zebra giraffe penguin", "laptop printer scanner", "No support agent is online"),
+])
+def test_two_failures_in_a_row_hand_over(customer, tickets, no_agent_online, first, second,
+                                         expected):
+    reply = customer.say(first)
+    assert "/request_human" in [b["payload"] for b in reply[0].get("buttons", [])]
+    assert expected in customer.says_text(second)
+    assert tickets.latest_ticket_for(customer.sender).reason == "bot_failed_twice"
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("galaxy nebula quasar", "No support agent is online"),
+    ("chim se dau canh cay", "chưa có nhân viên trực tuyến"),
+])
+def test_unsure_answer_then_the_offer_of_a_person(customer, tickets, no_agent_online,
+                                                  question, expected):
+    reply = customer.say(question)
+    offer = [b for b in reply[0].get("buttons", []) if b["payload"] == "/request_human"]
+    assert offer, reply
+    assert expected in customer.says_text(offer[0]["payload"])  # the customer presses it
+    assert tickets.latest_ticket_for(customer.sender).reason == "low_confidence"
