@@ -34,20 +34,14 @@ the server.
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
-import os
-import re
-import sqlite3
 import time
-import weakref
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
-import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.facebook import FacebookInput
 from sanic import Blueprint, response
@@ -56,38 +50,17 @@ from sanic.response import HTTPResponse
 
 from bot.channels.buttons import (MESSENGER_MAX_TEXT_CHARS, UNREADABLE_REPLY, clean_id,
                                   clean_text, messenger_messages, normalize_buttons, split_text)
+# expand_env and default_db_path stay importable from here (they used to live here).
+from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
+                                       OnNewMessage, RetryingHttpClient, WebhookInputMixin,
+                                       default_db_path, expand_env)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v19.0"
 MAX_BODY_BYTES = 512 * 1024
 STANDARD_WINDOW_SECONDS = 24 * 3600
-MAX_SEEN_IDS = 20000
-MAX_TEXT_CHARS = 4000  # as the REST channel; Messenger itself caps text at 2,000
 AGENT_FLAG = "agent"
-
-
-# ---------------------------------------------------------------- configuration
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def expand_env(value: Any) -> Any:
-    """"${VAR}" / "${VAR:-default}" in a string replaced from the environment ("" if unset)."""
-    if not isinstance(value, str):
-        return value
-    return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
-
-
-def default_db_path() -> Path:
-    """Where channel state lives: $HOTRO_CHANNELS_DB, else channels.db beside the tracker
-    store ($HOTRO_TRACKER_DB), else var/channels.db in the project."""
-    if os.environ.get("HOTRO_CHANNELS_DB"):
-        return Path(os.environ["HOTRO_CHANNELS_DB"])
-    if os.environ.get("HOTRO_TRACKER_DB"):
-        return Path(os.environ["HOTRO_TRACKER_DB"]).parent / "channels.db"
-    from bot.settings import PROJECT_DIR
-    return PROJECT_DIR / "var" / "channels.db"
 
 
 # ---------------------------------------------------------------- signatures
@@ -113,46 +86,20 @@ def verify_signature_256(app_secret: Optional[str], body: bytes, header: Optiona
 
 # ---------------------------------------------------------------- state (SQLite)
 
-class MessengerStore:
+class MessengerStore(ChannelStore):
     """Per-customer state that must survive a restart: last inbound message time, the
     event ids already handled (bounded), and messages that could not be delivered (the
     `undelivered` table, shared with the Zalo channel, channel = 'facebook')."""
 
-    def __init__(self, path: Path | str, max_seen: int = MAX_SEEN_IDS) -> None:
-        self.path = Path(path)
-        self.max_seen = max_seen
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript("""
-                CREATE TABLE IF NOT EXISTS messenger_last_inbound (
-                    sender TEXT PRIMARY KEY, at REAL NOT NULL);
-                CREATE TABLE IF NOT EXISTS messenger_seen (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT UNIQUE NOT NULL,
-                    at REAL NOT NULL);
-                CREATE TABLE IF NOT EXISTS undelivered (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
-                    sender TEXT NOT NULL, text TEXT NOT NULL, error_code TEXT,
-                    error TEXT, at REAL NOT NULL);
-                CREATE INDEX IF NOT EXISTS undelivered_sender ON undelivered (channel, sender);
-            """)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
-
-    def first_time(self, event_key: str) -> bool:
-        """Records `event_key`; False when it was already recorded (a redelivery)."""
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO messenger_seen (event_key, at) VALUES (?, ?)",
-                (event_key, time.time()))
-            if cursor.rowcount == 0:
-                return False
-            if cursor.lastrowid and cursor.lastrowid % 500 == 0:  # keep the table bounded
-                db.execute("DELETE FROM messenger_seen WHERE id <= ?",
-                           (cursor.lastrowid - self.max_seen,))
-            return True
+    channel = "facebook"
+    seen_table, seen_column = "messenger_seen", "event_key"
+    schema = """
+        CREATE TABLE IF NOT EXISTS messenger_last_inbound (
+            sender TEXT PRIMARY KEY, at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS messenger_seen (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT UNIQUE NOT NULL,
+            at REAL NOT NULL);
+    """
 
     def record_inbound(self, sender: str, at: float) -> None:
         with self._connect() as db:
@@ -166,20 +113,6 @@ class MessengerStore:
                              (sender,)).fetchone()
         return row[0] if row else None
 
-    def record_undelivered(self, sender: str, text: str, error_code: Any, error: str) -> None:
-        with self._connect() as db:
-            db.execute("INSERT INTO undelivered (channel, sender, text, error_code, error, at) "
-                       "VALUES ('facebook', ?, ?, ?, ?, ?)",
-                       (sender, text, None if error_code is None else str(error_code), error,
-                        time.time()))
-
-    def undelivered(self, sender: str) -> List[Dict[str, Any]]:
-        with self._connect() as db:
-            rows = db.execute("SELECT sender, text, error_code, error, at FROM undelivered "
-                              "WHERE channel = 'facebook' AND sender = ? ORDER BY id",
-                              (sender,)).fetchall()
-        return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
-
 
 def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> List[Dict[str, Any]]:
     """Messages to this Messenger customer that could not be delivered, oldest first."""
@@ -188,38 +121,19 @@ def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> L
 
 # ---------------------------------------------------------------- Send API client
 
-class SendError(Exception):
-    def __init__(self, message: str, code: Any = None, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
+class SendError(ChannelSendError):
+    pass
 
 
-class GraphClient:
+class GraphClient(RetryingHttpClient):
     """POSTs to {graph_url}/me/messages with the page token; retries what may pass later."""
 
     def __init__(self, page_access_token: str, graph_url: str = DEFAULT_GRAPH_URL,
                  retry_attempts: int = 3, retry_backoff: float = 0.5,
                  timeout: float = 15) -> None:
+        super().__init__(retry_attempts, retry_backoff, timeout)
         self.page_access_token = page_access_token
         self.graph_url = graph_url.rstrip("/")
-        self.retry_attempts = max(1, int(retry_attempts))
-        self.retry_backoff = float(retry_backoff)
-        self.timeout = aiohttp.ClientTimeout(total=float(timeout))
-        self._session: Optional[aiohttp.ClientSession] = None
-        self._session_loop: Optional[asyncio.AbstractEventLoop] = None
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        """One pooled session per event loop (the server has one; tests may have several)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-            self._session_loop = loop
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
     async def _post_once(self, body: Dict[str, Any]) -> Dict[str, Any]:
         try:
@@ -228,7 +142,7 @@ class GraphClient:
                     params={"access_token": self.page_access_token}, json=body) as reply:
                 status = reply.status
                 text = await reply.text()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except NETWORK_ERRORS as error:
             raise SendError(f"network error: {error!r}", "network", retryable=True)
         try:
             data = json.loads(text) if text else {}
@@ -248,18 +162,9 @@ class GraphClient:
         return data if isinstance(data, dict) else {}
 
     async def post(self, body: Dict[str, Any], retries: bool = True) -> Dict[str, Any]:
-        attempts = self.retry_attempts if retries else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._post_once(body)
-            except SendError as error:
-                if not error.retryable or attempt == attempts:
-                    raise
-                delay = self.retry_backoff * 2 ** (attempt - 1)
-                logger.warning("messenger send failed (%s), retry %d/%d in %.1fs",
-                               error, attempt, attempts - 1, delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await self._with_retries(lambda: self._post_once(body),
+                                        self.retry_attempts if retries else 1, SendError,
+                                        logger, "messenger")
 
 
 # ---------------------------------------------------------------- output channel
@@ -418,8 +323,10 @@ def classify_event(event: Any) -> Tuple[str, Optional[str], Optional[str], Optio
     return "ignore", sender, None, None  # delivery, read, reaction, referral, optin...
 
 
-class MessengerInput(FacebookInput):
+class MessengerInput(WebhookInputMixin, FacebookInput):
     """Rasa's Facebook input channel, verifying X-Hub-Signature-256 (see module doc)."""
+
+    label, log, max_body_bytes = "messenger", logger, MAX_BODY_BYTES
 
     @classmethod
     def name(cls) -> Text:
@@ -447,9 +354,7 @@ class MessengerInput(FacebookInput):
         self.client = GraphClient(fb_access_token, graph_url, retry_attempts, retry_backoff,
                                   timeout)
         self.store = MessengerStore(db or default_db_path())
-        self._tasks: set = set()
-        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
-            weakref.WeakValueDictionary()
+        self._init_webhook_state()
         missing = [name for name, value in (("verify", fb_verify), ("secret", fb_secret),
                                             ("page-access-token", fb_access_token)) if not value]
         self.configured = not missing
@@ -460,17 +365,9 @@ class MessengerInput(FacebookInput):
     def get_output_channel(self) -> OutputChannel:
         return MessengerOutput(self.client, self.store)
 
-    def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
-        logger.warning("rejected messenger webhook from %s (%d): %s",
-                       request.remote_addr or request.ip, status, error)
-        return response.json({"error": error}, status=status)
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         fb_webhook = Blueprint("hotro_fb_webhook", __name__)
-
-        @fb_webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        self._add_webhook_routes(fb_webhook, on_new_message)
 
         @fb_webhook.route("/webhook", methods=["GET"])
         async def token_verification(request: Request) -> HTTPResponse:
@@ -484,23 +381,14 @@ class MessengerInput(FacebookInput):
                 return response.text(challenge)
             return self._reject(request, 403, "wrong verify token or hub.mode")
 
-        @fb_webhook.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            try:
-                return self._receive(request, on_new_message)
-            except Exception:  # never a 500 for what a caller sent
-                logger.exception("rejected messenger webhook: unexpected error")
-                return response.json({"error": "could not handle the request"}, status=400)
-
         return fb_webhook
 
     def _receive(self, request: Request,
                  on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        if not self.configured:
-            return self._reject(request, 403, "messenger channel not configured")
+        refused = self._precheck(request)
+        if refused is not None:
+            return refused
         body = request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            return self._reject(request, 413, f"body of {len(body)} bytes is too large")
         if not verify_signature_256(self.fb_secret, body,
                                     request.headers.get("X-Hub-Signature-256")):
             problem = ("missing X-Hub-Signature-256" if not
@@ -538,35 +426,20 @@ class MessengerInput(FacebookInput):
             logger.info("ignored duplicate messenger event %s from %s", key, sender)
             return
         self.store.record_inbound(sender, time.time())
-        if text is not None and len(text) > MAX_TEXT_CHARS:
-            logger.warning("messenger message %s from %s has %d characters; the bot reads the "
-                           "first %d", key, sender, len(text), MAX_TEXT_CHARS)
-            text = text[:MAX_TEXT_CHARS]
-        task = asyncio.create_task(self._handle(kind, sender, text, key, on_new_message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _lock(self, sender: str) -> asyncio.Lock:
-        lock = self._locks.get(sender)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[sender] = lock
-        return lock
+        text = self._clip(text, key, sender)
+        self._spawn(self._handle(kind, sender, text, key, on_new_message))
 
     async def _handle(self, kind: str, sender: str, text: Optional[str], key: Optional[str],
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        lock = self._lock(sender)  # strong reference while this task runs
-        async with lock:
+                      on_new_message: OnNewMessage) -> None:
+        async def work() -> None:
             out = MessengerOutput(self.client, self.store)
-            try:
-                if kind == "unreadable":
-                    logger.info("messenger customer %s sent something that is not text; "
-                                "answered that the bot reads only text", sender)
-                    await out.send_text_message(sender, UNREADABLE_REPLY)
-                    return
-                await out.send_action(sender, "mark_seen")
-                await out.send_action(sender, "typing_on")
-                await on_new_message(UserMessage(text, out, sender, input_channel=self.name(),
-                                                 metadata={"mid": key} if key else None))
-            except Exception:
-                logger.exception("failed to handle messenger message %s from %s", key, sender)
+            if kind == "unreadable":
+                logger.info("messenger customer %s sent something that is not text; "
+                            "answered that the bot reads only text", sender)
+                await out.send_text_message(sender, UNREADABLE_REPLY)
+                return
+            await out.send_action(sender, "mark_seen")
+            await out.send_action(sender, "typing_on")
+            await on_new_message(UserMessage(text, out, sender, input_channel=self.name(),
+                                             metadata={"mid": key} if key else None))
+        await self._in_order(sender, key, work)

@@ -33,7 +33,7 @@ Credentials (under `bot.channels.zalo.ZaloInput`): `app_id`, `app_secret` (token
 refresh), `oa_secret_key` (webhook signature; defaults to app_secret), `access_token`,
 `refresh_token`, `openapi_url` (default https://openapi.zalo.me), `oauth_url` (default
 https://oauth.zaloapp.com), `buttons`, `db`, `retry_attempts`, `retry_backoff`,
-`timeout`. "${ENV_VAR}" values are expanded here (see bot/channels/messenger.py); a
+`timeout`. "${ENV_VAR}" values are expanded here (see bot/channels/webhook_base.py); a
 missing app id or secret leaves the webhook refusing every request instead of stopping
 the server.
 """
@@ -44,13 +44,10 @@ import hashlib
 import hmac
 import json
 import logging
-import sqlite3
 import time
-import weakref
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
-import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -59,17 +56,17 @@ from sanic.response import HTTPResponse
 from bot.channels.buttons import (UNREADABLE_REPLY, ZALO_MAX_TEXT_CHARS, choice_from_reply,
                                   choices_of, clean_id, clean_text, normalize_buttons,
                                   numbered_text, split_text, zalo_list_template)
-from bot.channels.messenger import default_db_path, expand_env
+from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
+                                       OnNewMessage, RetryingHttpClient, WebhookInputMixin,
+                                       default_db_path, expand_env)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OPENAPI_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
 MAX_BODY_BYTES = 256 * 1024
-MAX_SEEN_IDS = 20000
 CHOICES_TTL_SECONDS = 24 * 3600
 REFRESH_MARGIN_SECONDS = 300
-MAX_TEXT_CHARS = 4000  # as the REST channel; Zalo itself caps text at 2,000
 
 TOKEN_ERRORS = {-216, -220, -124}  # access token invalid / expired / removed
 RETRYABLE_ERRORS = {-32}  # rate limited
@@ -112,36 +109,23 @@ def verify_zalo_signature(app_id: Optional[str], oa_secret_key: Optional[str], b
 
 # ---------------------------------------------------------------- state (SQLite)
 
-class ZaloStore:
+class ZaloStore(ChannelStore):
     """What must survive a restart: the rotating token pair, handled msg_ids (bounded),
     pending numbered choices per customer and undelivered messages."""
 
-    def __init__(self, path: Path | str, max_seen: int = MAX_SEEN_IDS) -> None:
-        self.path = Path(path)
-        self.max_seen = max_seen
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript("""
-                CREATE TABLE IF NOT EXISTS zalo_tokens (
-                    app_id TEXT PRIMARY KEY, access_token TEXT NOT NULL,
-                    refresh_token TEXT NOT NULL, expires_at REAL,
-                    seed_refresh_token TEXT, updated_at REAL NOT NULL);
-                CREATE TABLE IF NOT EXISTS zalo_seen (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT UNIQUE NOT NULL,
-                    at REAL NOT NULL);
-                CREATE TABLE IF NOT EXISTS zalo_choices (
-                    sender TEXT PRIMARY KEY, choices TEXT NOT NULL, at REAL NOT NULL);
-                CREATE TABLE IF NOT EXISTS undelivered (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
-                    sender TEXT NOT NULL, text TEXT NOT NULL, error_code TEXT,
-                    error TEXT, at REAL NOT NULL);
-                CREATE INDEX IF NOT EXISTS undelivered_sender ON undelivered (channel, sender);
-            """)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    channel = "zalo"
+    seen_table, seen_column = "zalo_seen", "msg_id"
+    schema = """
+        CREATE TABLE IF NOT EXISTS zalo_tokens (
+            app_id TEXT PRIMARY KEY, access_token TEXT NOT NULL,
+            refresh_token TEXT NOT NULL, expires_at REAL,
+            seed_refresh_token TEXT, updated_at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS zalo_seen (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT UNIQUE NOT NULL,
+            at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS zalo_choices (
+            sender TEXT PRIMARY KEY, choices TEXT NOT NULL, at REAL NOT NULL);
+    """
 
     # tokens ---------------------------------------------------------------
     def load_tokens(self, app_id: str, access_token: str, refresh_token: str
@@ -178,19 +162,6 @@ class ZaloStore:
                              "WHERE app_id = ?", (app_id,)).fetchone()
         return dict(zip(("access_token", "refresh_token", "expires_at"), row)) if row else None
 
-    # duplicates -----------------------------------------------------------
-    def first_time(self, msg_id: str) -> bool:
-        """Records `msg_id`; False when it was already recorded (a redelivery)."""
-        with self._connect() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO zalo_seen (msg_id, at) VALUES (?, ?)",
-                                (msg_id, time.time()))
-            if cursor.rowcount == 0:
-                return False
-            if cursor.lastrowid and cursor.lastrowid % 500 == 0:  # keep the table bounded
-                db.execute("DELETE FROM zalo_seen WHERE id <= ?",
-                           (cursor.lastrowid - self.max_seen,))
-            return True
-
     # numbered choices -----------------------------------------------------
     def set_choices(self, sender: str, choices: List[Dict[str, str]]) -> None:
         with self._connect() as db:
@@ -213,21 +184,6 @@ class ZaloStore:
         except ValueError:
             return []
 
-    # undelivered ----------------------------------------------------------
-    def record_undelivered(self, sender: str, text: str, error_code: Any, error: str) -> None:
-        with self._connect() as db:
-            db.execute("INSERT INTO undelivered (channel, sender, text, error_code, error, at) "
-                       "VALUES ('zalo', ?, ?, ?, ?, ?)",
-                       (sender, text, None if error_code is None else str(error_code), error,
-                        time.time()))
-
-    def undelivered(self, sender: str) -> List[Dict[str, Any]]:
-        with self._connect() as db:
-            rows = db.execute("SELECT sender, text, error_code, error, at FROM undelivered "
-                              "WHERE channel = 'zalo' AND sender = ? ORDER BY id",
-                              (sender,)).fetchall()
-        return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
-
 
 def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> List[Dict[str, Any]]:
     """Messages to this Zalo customer that could not be delivered, oldest first: dicts
@@ -238,53 +194,34 @@ def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> L
 
 # ---------------------------------------------------------------- OpenAPI client
 
-class ZaloError(Exception):
-    def __init__(self, message: str, code: Any = None, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
+class ZaloError(ChannelSendError):
+    pass
 
 
-class ZaloClient:
+class ZaloClient(RetryingHttpClient):
     """Consultation messages with token refresh and retries (see module doc)."""
 
     def __init__(self, store: ZaloStore, app_id: str, app_secret: str, access_token: str,
                  refresh_token: str, openapi_url: str = DEFAULT_OPENAPI_URL,
                  oauth_url: str = DEFAULT_OAUTH_URL, retry_attempts: int = 3,
                  retry_backoff: float = 0.5, timeout: float = 15) -> None:
+        super().__init__(retry_attempts, retry_backoff, timeout)
         self.store = store
         self.app_id = app_id
         self.app_secret = app_secret
         self.openapi_url = openapi_url.rstrip("/")
         self.oauth_url = oauth_url.rstrip("/")
-        self.retry_attempts = max(1, int(retry_attempts))
-        self.retry_backoff = float(retry_backoff)
-        self.timeout = aiohttp.ClientTimeout(total=float(timeout))
         self.access_token, self.refresh_token, self.expires_at = (
             store.load_tokens(app_id, access_token, refresh_token) if app_id
             else (access_token, refresh_token, None))
-        self._session: Optional[aiohttp.ClientSession] = None
-        self._session_loop: Optional[asyncio.AbstractEventLoop] = None
         self._refresh_lock: Optional[asyncio.Lock] = None
         self._refresh_lock_loop: Optional[asyncio.AbstractEventLoop] = None
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        """One pooled session per event loop (the server has one; tests may have several)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-            self._session_loop = loop
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
     async def _request(self, url: str, **kwargs: Any) -> Dict[str, Any]:
         try:
             async with self._get_session().post(url, **kwargs) as reply:
                 status, text = reply.status, await reply.text()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except NETWORK_ERRORS as error:
             raise ZaloError(f"network error: {error!r}", "network", retryable=True)
         if status >= 500:
             raise ZaloError(f"HTTP {status}: {text[:200]}", f"http {status}", retryable=True)
@@ -346,17 +283,8 @@ class ZaloClient:
         raise ZaloError(f"error {code}: {message}", code, retryable=code in RETRYABLE_ERRORS)
 
     async def send(self, body: Dict[str, Any]) -> Dict[str, Any]:
-        for attempt in range(1, self.retry_attempts + 1):
-            try:
-                return await self._send_once(body, refreshed=False)
-            except ZaloError as error:
-                if not error.retryable or attempt == self.retry_attempts:
-                    raise
-                delay = self.retry_backoff * 2 ** (attempt - 1)
-                logger.warning("zalo send failed (%s), retry %d/%d in %.1fs",
-                               error, attempt, self.retry_attempts - 1, delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await self._with_retries(lambda: self._send_once(body, refreshed=False),
+                                        self.retry_attempts, ZaloError, logger, "zalo")
 
 
 # ---------------------------------------------------------------- output channel
@@ -466,8 +394,10 @@ def classify_event(event: Dict[str, Any]) -> Tuple[str, Optional[str], Optional[
     return "unreadable", sender, None, msg_id
 
 
-class ZaloInput(InputChannel):
+class ZaloInput(WebhookInputMixin, InputChannel):
     """Zalo OA webhook and channel (see module doc)."""
+
+    label, log, max_body_bytes = "zalo", logger, MAX_BODY_BYTES
 
     @classmethod
     def name(cls) -> Text:
@@ -500,9 +430,7 @@ class ZaloInput(InputChannel):
         self.store = ZaloStore(db or default_db_path())
         self.client = ZaloClient(self.store, app_id, app_secret, access_token, refresh_token,
                                  openapi_url, oauth_url, retry_attempts, retry_backoff, timeout)
-        self._tasks: set = set()
-        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
-            weakref.WeakValueDictionary()
+        self._init_webhook_state()
         self.configured = bool(app_id and self.oa_secret_key)
         if not self.configured:
             logger.warning("Zalo channel not configured (app_id or OA secret key empty): its "
@@ -514,35 +442,17 @@ class ZaloInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return ZaloOutput(self.client, self.buttons_style)
 
-    def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
-        logger.warning("rejected zalo webhook from %s (%d): %s",
-                       request.remote_addr or request.ip, status, error)
-        return response.json({"error": error}, status=status)
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         zalo_webhook = Blueprint("hotro_zalo_webhook", __name__)
-
-        @zalo_webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @zalo_webhook.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            try:
-                return self._receive(request, on_new_message)
-            except Exception:  # never a 500 for what a caller sent
-                logger.exception("rejected zalo webhook: unexpected error")
-                return response.json({"error": "could not handle the request"}, status=400)
-
+        self._add_webhook_routes(zalo_webhook, on_new_message)
         return zalo_webhook
 
     def _receive(self, request: Request,
                  on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        if not self.configured:
-            return self._reject(request, 403, "zalo channel not configured")
+        refused = self._precheck(request)
+        if refused is not None:
+            return refused
         body = request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            return self._reject(request, 413, f"body of {len(body)} bytes is too large")
         header = request.headers.get("X-ZEvent-Signature")
         if not header:
             return self._reject(request, 403, "missing X-ZEvent-Signature")
@@ -563,45 +473,28 @@ class ZaloInput(InputChannel):
         if msg_id is not None and not self.store.first_time(msg_id):
             logger.info("ignored duplicate zalo message %s from %s", msg_id, sender)
             return response.json({"status": "duplicate"})
-        if text is not None and len(text) > MAX_TEXT_CHARS:
-            logger.warning("zalo message %s from %s has %d characters; the bot reads the "
-                           "first %d", msg_id, sender, len(text), MAX_TEXT_CHARS)
-            text = text[:MAX_TEXT_CHARS]
-        task = asyncio.create_task(self._handle(kind, name, sender, text, msg_id,
-                                                on_new_message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        text = self._clip(text, msg_id, sender)
+        self._spawn(self._handle(kind, name, sender, text, msg_id, on_new_message))
         return response.json({"status": "ok"})
 
-    def _lock(self, sender: str) -> asyncio.Lock:
-        lock = self._locks.get(sender)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[sender] = lock
-        return lock
-
     async def _handle(self, kind: str, event_name: str, sender: str, text: Optional[str],
-                      msg_id: Optional[str],
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        lock = self._lock(sender)  # strong reference while this task runs
-        async with lock:
+                      msg_id: Optional[str], on_new_message: OnNewMessage) -> None:
+        async def work() -> None:
             out = ZaloOutput(self.client, self.buttons_style)
-            try:
-                choices = self.store.take_choices(sender)
-                if kind == "unreadable":
-                    logger.info("zalo customer %s sent %s; answered that the bot reads only "
-                                "text", sender, event_name)
-                    if choices:  # keep the question open
-                        self.store.set_choices(sender, choices)
-                    await out.send_text_message(sender, UNREADABLE_REPLY)
-                    return
-                payload = choice_from_reply(text, choices)
-                if payload is not None:
-                    logger.info("zalo customer %s chose %r", sender, payload)
-                await on_new_message(UserMessage(
-                    payload if payload is not None else text, out, sender,
-                    input_channel=self.name(),
-                    metadata={"msg_id": msg_id, "typed": text} if payload is not None
-                    else ({"msg_id": msg_id} if msg_id else None)))
-            except Exception:
-                logger.exception("failed to handle zalo message %s from %s", msg_id, sender)
+            choices = self.store.take_choices(sender)
+            if kind == "unreadable":
+                logger.info("zalo customer %s sent %s; answered that the bot reads only "
+                            "text", sender, event_name)
+                if choices:  # keep the question open
+                    self.store.set_choices(sender, choices)
+                await out.send_text_message(sender, UNREADABLE_REPLY)
+                return
+            payload = choice_from_reply(text, choices)
+            if payload is not None:
+                logger.info("zalo customer %s chose %r", sender, payload)
+            await on_new_message(UserMessage(
+                payload if payload is not None else text, out, sender,
+                input_channel=self.name(),
+                metadata={"msg_id": msg_id, "typed": text} if payload is not None
+                else ({"msg_id": msg_id} if msg_id else None)))
+        await self._in_order(sender, msg_id, work)

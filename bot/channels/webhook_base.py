@@ -1,0 +1,244 @@
+"""Webhook scaffolding shared by the Messenger and Zalo channels.
+
+Holds: `expand_env` / `default_db_path` (credentials and where channel state lives),
+`ChannelStore` (SQLite connection, bounded seen-ids dedupe, the shared `undelivered`
+table), `ChannelSendError` + `RetryingHttpClient` (pooled aiohttp session per event loop,
+retries with exponential backoff) and `WebhookInputMixin` (rejections with a log line,
+background tasks, per-sender locks, health route and the never-500 webhook wrapper).
+Log lines keep each channel's logger and wording: tests and operators grep them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sqlite3
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Type
+
+import aiohttp
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+MAX_SEEN_IDS = 20000
+MAX_TEXT_CHARS = 4000  # as the REST channel; Messenger and Zalo cap text at 2,000 themselves
+# What a request to the channel's API raises when the network, not the API, failed.
+NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+# ---------------------------------------------------------------- configuration
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: Any) -> Any:
+    """"${VAR}" / "${VAR:-default}" in a string replaced from the environment ("" if unset)."""
+    if not isinstance(value, str):
+        return value
+    return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+
+
+def default_db_path() -> Path:
+    """Where channel state lives: $HOTRO_CHANNELS_DB, else channels.db beside the tracker
+    store ($HOTRO_TRACKER_DB), else var/channels.db in the project."""
+    if os.environ.get("HOTRO_CHANNELS_DB"):
+        return Path(os.environ["HOTRO_CHANNELS_DB"])
+    if os.environ.get("HOTRO_TRACKER_DB"):
+        return Path(os.environ["HOTRO_TRACKER_DB"]).parent / "channels.db"
+    from bot.settings import PROJECT_DIR
+    return PROJECT_DIR / "var" / "channels.db"
+
+
+# ---------------------------------------------------------------- state (SQLite)
+
+UNDELIVERED_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS undelivered (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
+        sender TEXT NOT NULL, text TEXT NOT NULL, error_code TEXT,
+        error TEXT, at REAL NOT NULL);
+    CREATE INDEX IF NOT EXISTS undelivered_sender ON undelivered (channel, sender);
+"""
+
+
+class ChannelStore:
+    """SQLite state common to the channels. Subclasses set `channel` (the value of
+    `undelivered.channel`), `seen_table` / `seen_column` (their dedupe table) and
+    `schema` (their own tables; the shared `undelivered` table is added here)."""
+
+    channel: str = ""
+    seen_table: str = ""
+    seen_column: str = ""
+    schema: str = ""
+
+    def __init__(self, path: Path | str, max_seen: int = MAX_SEEN_IDS) -> None:
+        self.path = Path(path)
+        self.max_seen = max_seen
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(self.schema + UNDELIVERED_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def first_time(self, event_key: str) -> bool:
+        """Records `event_key`; False when it was already recorded (a redelivery)."""
+        with self._connect() as db:
+            cursor = db.execute(
+                f"INSERT OR IGNORE INTO {self.seen_table} ({self.seen_column}, at) VALUES (?, ?)",
+                (event_key, time.time()))
+            if cursor.rowcount == 0:
+                return False
+            if cursor.lastrowid and cursor.lastrowid % 500 == 0:  # keep the table bounded
+                db.execute(f"DELETE FROM {self.seen_table} WHERE id <= ?",
+                           (cursor.lastrowid - self.max_seen,))
+            return True
+
+    def record_undelivered(self, sender: str, text: str, error_code: Any, error: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT INTO undelivered (channel, sender, text, error_code, error, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (self.channel, sender, text,
+                        None if error_code is None else str(error_code), error, time.time()))
+
+    def undelivered(self, sender: str) -> List[Dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT sender, text, error_code, error, at FROM undelivered "
+                              "WHERE channel = ? AND sender = ? ORDER BY id",
+                              (self.channel, sender)).fetchall()
+        return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
+
+
+# ---------------------------------------------------------------- HTTP client
+
+class ChannelSendError(Exception):
+    """A send that failed; `retryable` when a later attempt may pass."""
+
+    def __init__(self, message: str, code: Any = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class RetryingHttpClient:
+    """Pooled aiohttp session and retry with exponential backoff for a channel's API."""
+
+    def __init__(self, retry_attempts: int, retry_backoff: float, timeout: float) -> None:
+        self.retry_attempts = max(1, int(retry_attempts))
+        self.retry_backoff = float(retry_backoff)
+        self.timeout = aiohttp.ClientTimeout(total=float(timeout))
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._session_loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        """One pooled session per event loop (the server has one; tests may have several)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._session_loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def _with_retries(self, attempt_once: Callable[[], Awaitable[Dict[str, Any]]],
+                            attempts: int, error_type: Type[ChannelSendError],
+                            log: logging.Logger, label: str) -> Dict[str, Any]:
+        for attempt in range(1, attempts + 1):
+            try:
+                return await attempt_once()
+            except error_type as error:
+                if not error.retryable or attempt == attempts:
+                    raise
+                delay = self.retry_backoff * 2 ** (attempt - 1)
+                log.warning("%s send failed (%s), retry %d/%d in %.1fs",
+                            label, error, attempt, attempts - 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- input channel
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class WebhookInputMixin:
+    """For an InputChannel: subclasses set `label` ("messenger", "zalo") and `log`, call
+    `_init_webhook_state()` and implement `_receive(request, on_new_message)`."""
+
+    label: str = ""
+    log: logging.Logger = logging.getLogger(__name__)
+    max_body_bytes: int = 0
+    configured: bool = False
+
+    def _init_webhook_state(self) -> None:
+        self._tasks: set = set()  # strong references: the loop keeps only weak ones
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
+            weakref.WeakValueDictionary()
+
+    def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
+        self.log.warning("rejected %s webhook from %s (%d): %s",
+                         self.label, request.remote_addr or request.ip, status, error)
+        return response.json({"error": error}, status=status)
+
+    def _precheck(self, request: Request) -> Optional[HTTPResponse]:
+        """The refusal of a request to an unconfigured channel or with a too large body."""
+        if not self.configured:
+            return self._reject(request, 403, f"{self.label} channel not configured")
+        body = request.body or b""
+        if len(body) > self.max_body_bytes:
+            return self._reject(request, 413, f"body of {len(body)} bytes is too large")
+        return None
+
+    def _clip(self, text: Optional[str], key: Optional[str], sender: Optional[str]
+              ) -> Optional[str]:
+        """A too long message cut to what the bot reads, with a log line."""
+        if text is not None and len(text) > MAX_TEXT_CHARS:
+            self.log.warning("%s message %s from %s has %d characters; the bot reads the "
+                             "first %d", self.label, key, sender, len(text), MAX_TEXT_CHARS)
+            text = text[:MAX_TEXT_CHARS]
+        return text
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _lock(self, sender: str) -> asyncio.Lock:
+        lock = self._locks.get(sender)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[sender] = lock
+        return lock
+
+    async def _in_order(self, sender: str, key: Optional[str],
+                        work: Callable[[], Awaitable[Any]]) -> None:
+        """Runs `work` after the sender's earlier messages; failures are only logged."""
+        lock = self._lock(sender)  # strong reference while this task runs
+        async with lock:
+            try:
+                await work()
+            except Exception:
+                self.log.exception("failed to handle %s message %s from %s",
+                                   self.label, key, sender)
+
+    def _add_webhook_routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
+        """GET / health and POST /webhook, which never answers 500."""
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            try:
+                return self._receive(request, on_new_message)  # type: ignore[attr-defined]
+            except Exception:  # never a 500 for what a caller sent
+                self.log.exception("rejected %s webhook: unexpected error", self.label)
+                return response.json({"error": "could not handle the request"}, status=400)
