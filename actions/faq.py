@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import fails_twice, hand_over
+from actions.handoff import fails_twice, hand_over, language_of
 from bot.handoff.decision import FAILED_TWICE
 from bot.kb.service import answer, answer_by_id, get_knowledge_base
 
@@ -20,7 +20,7 @@ class ActionAnswerQuestion(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        language = tracker.get_slot("language") or "vi"
+        language = language_of(tracker)
         faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
         if faq_id:  # the customer picked one of the suggested questions
             reply = answer_by_id(faq_id, language)

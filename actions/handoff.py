@@ -14,9 +14,6 @@ from bot.handoff.handoff import hand_off
 from bot.handoff.store import ticket_store
 from bot.settings import load_settings
 
-HANDOFF_BUTTON = {"vi": "Gặp nhân viên", "en": "Talk to a person"}
-
-
 def language_of(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "vi"
 
@@ -56,14 +53,9 @@ class ActionFallback(Action):
     def run(self, dispatcher, tracker, domain):
         if fails_twice(tracker):
             return hand_over(dispatcher, tracker, FAILED_TWICE)
-        language = language_of(tracker)
-        text = ("Sorry, I didn't quite understand. Could you say it another way? You can "
-                "also talk to a person." if language == "en" else
-                "Xin lỗi, mình chưa hiểu ý bạn. Bạn nói lại theo cách khác giúp mình nhé? "
-                "Bạn cũng có thể gặp nhân viên.")
-        dispatcher.utter_message(
-            text=text, failure=True,
-            buttons=[{"title": HANDOFF_BUTTON[language], "payload": "/request_human"}])
+        # domain.yml's utter_default (both languages, "talk to a person" button), marked
+        # as a failed turn so the next failure hands over.
+        dispatcher.utter_message(response="utter_default", failure=True)
         return []
 
 
