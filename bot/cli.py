@@ -52,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.start()
         print(f"""
 hotro is running.
+  Website widget demo:     {stack.rasa_url}/webhooks/widget/demo
   Talk to the bot (REST):  curl -s {stack.rasa_url}/webhooks/rest/webhook \\
                              -H 'Content-Type: application/json' \\
                              -d '{{"sender": "me", "message": "xin chào"}}'

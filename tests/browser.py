@@ -36,6 +36,16 @@ CHROMIUM = os.environ.get("HOTRO_CHROMIUM", "/usr/bin/chromium")
 INSTALL_HINT = "install it with: apt-get update && apt-get install -y chromium"
 
 
+def query_js(selector: str) -> str:
+    """A JavaScript expression for the element; "host >>> inner" looks inside the shadow
+    root of `host` (the chat widget lives in one)."""
+    parts = [part.strip() for part in selector.split(">>>")]
+    expression = f"document.querySelector({json.dumps(parts[0])})"
+    for part in parts[1:]:
+        expression = f"{expression}?.shadowRoot?.querySelector({json.dumps(part)})"
+    return expression
+
+
 class BrowserMissing(RuntimeError):
     pass
 
@@ -245,7 +255,7 @@ class Browser:
 
     def _center(self, selector: str) -> tuple:
         box = self.wait_for(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            f"(() => {{ const e = {query_js(selector)};"
             f" if (!e) return null; e.scrollIntoView({{block: 'center'}});"
             f" const r = e.getBoundingClientRect();"
             f" return r.width && r.height ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")
@@ -261,9 +271,11 @@ class Browser:
     def type_into(self, selector: str, text: str) -> None:
         """Focuses the element and types `text` as keyboard input would insert it."""
         self.click(selector)
-        self.wait_for(f"document.activeElement === document.querySelector({json.dumps(selector)})")
+        self.wait_for(f"(() => {{ let a = document.activeElement;"
+                      f" while (a && a.shadowRoot && a.shadowRoot.activeElement)"
+                      f" a = a.shadowRoot.activeElement; return a === {query_js(selector)}; }})()")
         self.send("Input.insertText", text=text)
 
     def text(self, selector: str) -> str:
         return self.evaluate(
-            f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent || ''")
+            f"({query_js(selector)} || {{}}).textContent || ''")

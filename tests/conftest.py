@@ -94,7 +94,7 @@ class SocketCustomer:
     def __init__(self, stack: Stack, session_id: str | None = None) -> None:
         import socketio
 
-        self.session_id = session_id or f"sock-{uuid.uuid4().hex[:12]}"
+        self.session_id = session_id or uuid.uuid4().hex  # the widget channel's form
         self.received: List[Dict[str, Any]] = []
         self._client = socketio.Client(reconnection=False)
         self._client.on("bot_uttered", self.received.append)

@@ -1,40 +1,11 @@
 """Handing a conversation to a person, through the real Rasa and action servers."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-import requests
-import yaml
 
-from bot.handoff.store import RESOLVED, TicketStore
-
-
-@pytest.fixture(scope="session")
-def tickets(stack_settings) -> TicketStore:
-    settings = yaml.safe_load(stack_settings.read_text(encoding="utf-8"))
-    return TicketStore(settings["handoff"]["database_url"])
-
-
-@pytest.fixture
-def no_agent_online(tickets):
-    with tickets.session() as session, session.begin():
-        session.execute(__import__("sqlalchemy").text("DELETE FROM agent_presence"))
-    yield
-
-
-def wait_ticket(tickets, conversation_id, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ticket = tickets.latest_ticket_for(conversation_id)
-        if ticket:
-            return ticket
-        time.sleep(0.2)
-    raise AssertionError(f"no ticket for {conversation_id}")
+from bot.handoff.store import RESOLVED
 
 
 def test_request_with_nobody_online_queues_a_ticket_and_takes_a_callback_number(
@@ -67,33 +38,15 @@ def test_english_request_is_answered_in_english(customer, tickets, no_agent_onli
     assert tickets.latest_ticket_for(customer.sender).language == "en"
 
 
-@pytest.fixture(scope="session")
-def agent(stack, stack_settings):
-    """An agent account in the stack's console, logged in like a browser."""
-    created = subprocess.run(
-        [str(Path(sys.executable).parent / "hotro"), "user", "add", "lan", "--role", "agent"],
-        env={**os.environ, "HOTRO_CONFIG": str(stack_settings),
-             "HOTRO_NEW_PASSWORD": "mat-khau-dai-123"},
-        capture_output=True, text=True, timeout=120)
-    assert created.returncode == 0, created.stdout + created.stderr
-    session = requests.Session()
-    session.headers["Origin"] = stack.console_url
-    login = session.post(f"{stack.console_url}/login", allow_redirects=False, timeout=30,
-                         data={"username": "lan", "password": "mat-khau-dai-123"})
-    assert login.status_code == 303, login.text
-    session.get(f"{stack.console_url}/", timeout=30).raise_for_status()  # agent is online
-    return session
-
-
 def test_agent_takes_over_in_the_console_and_hands_back(socket_customer, tickets, stack,
-                                                         agent):
+                                                         agent, wait_ticket):
     console = stack.console_url
     agent.get(f"{console}/", timeout=30).raise_for_status()
     socket_customer.send("xin chào")
     socket_customer.wait_for("Xin chào")
     socket_customer.send("cho mình gặp nhân viên với")
     socket_customer.wait_for("đã chuyển bạn đến nhân viên")
-    ticket = wait_ticket(tickets, socket_customer.session_id)
+    ticket = wait_ticket(socket_customer.session_id)
 
     # The ticket is in the agent's inbox, with the whole conversation.
     inbox = agent.get(f"{console}/api/tickets", timeout=30).json()["tickets"]
@@ -135,7 +88,7 @@ def test_agent_takes_over_in_the_console_and_hands_back(socket_customer, tickets
     socket_customer.wait_for("Không có gì")
 
 
-def test_kill_9_of_every_process_mid_handoff_loses_nothing(stack, tickets, agent):
+def test_kill_9_of_every_process_mid_handoff_loses_nothing(stack, tickets, agent, wait_ticket):
     from tests.conftest import SocketCustomer
 
     console = stack.console_url
@@ -145,7 +98,7 @@ def test_kill_9_of_every_process_mid_handoff_loses_nothing(stack, tickets, agent
     agent.get(f"{console}/", timeout=30).raise_for_status()  # the agent is online
     customer.send("cho tôi gặp nhân viên")
     customer.wait_for("đã chuyển bạn đến nhân viên")
-    ticket = wait_ticket(tickets, customer.session_id)
+    ticket = wait_ticket(customer.session_id)
     customer.send("mã đơn của mình là DH12345")
     agent.post(f"{console}/api/tickets/{ticket.id}/reply", json={"text": "Mình xem ngay nhé."},
                timeout=30).raise_for_status()
