@@ -222,7 +222,9 @@ class WidgetInput(SocketIOInput):
 
         @bp.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
-            cors = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+            # CORS headers come from `rasa run --cors` (hotro run: "*"), not from here:
+            # a second Access-Control-Allow-Origin would make browsers refuse both.
+            cors = {"Cache-Control": "no-store"}
             session_id = request.args.get("session_id") or ""
             if not SESSION_ID.fullmatch(session_id):
                 logger.warning("widget: history asked with an invalid session id")
@@ -242,7 +244,8 @@ class WidgetInput(SocketIOInput):
             return True
 
         @sio.on("session_request")
-        async def session_request(sid: Text, data: Any = None) -> None:
+        async def session_request(sid: Text, *args: Any) -> None:
+            data = args[0] if len(args) == 1 else None
             asked = data.get("session_id") if isinstance(data, dict) else None
             if isinstance(asked, str) and SESSION_ID.fullmatch(asked):
                 session_id = asked
@@ -255,7 +258,8 @@ class WidgetInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: Text, data: Any = None) -> Dict[str, Any]:
+        async def handle_message(sid: Text, *args: Any) -> Dict[str, Any]:
+            data = args[0] if len(args) == 1 else None  # one payload, whatever was sent
             error = check_message(data, self.max_message_chars)
             if error:
                 return await self._reject(sio, sid, error)

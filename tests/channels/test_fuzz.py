@@ -18,33 +18,16 @@ import requests
 
 hypothesis = pytest.importorskip(
     "hypothesis", reason="hypothesis==6.56.4 is needed for the webhook fuzz tests")
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
 
 from bot.channels.messenger import signature_256  # noqa: E402
 from bot.channels.zalo import zalo_signature  # noqa: E402
+from tests.fuzzing import (EXAMPLES, FUZZ_SETTINGS, hostile_text, json_values,  # noqa: E402
+                           scalars)
 from tests.channels.conftest import (FB_APP_SECRET, ZALO_APP_ID, ZALO_OA_SECRET,  # noqa: E402
                                      fb_body, fb_post, fb_text_event, new_id, rasa_log,
                                      zalo_event, zalo_post)
 
-EXAMPLES = 1000
-FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                         derandomize=True, phases=(Phase.explicit, Phase.generate, Phase.shrink),
-                         suppress_health_check=list(HealthCheck))
-
-NASTY_STRINGS = [
-    "", " ", "\x00", "\u200b\u200b", "\ufeff", "\u202eabc", "🙏" * 50, "Ω≈ç√∫", "đơn hàng",
-    "' OR 1=1; DROP TABLE zalo_seen; --", "<script>alert(1)</script>", "${FB_APP_SECRET}",
-    "/restart", "/request_human", "/request_human{\"x\":", "/greet{\"language\": [1,2]}",
-    "{{7*7}}", "%s%s%s%n", "../../etc/passwd", "\\u0000", "null", "1", "-1", "9" * 400,
-    "a" * 5000, "đ" * 4100, "\n" * 100, "x\r\nX-Injected: 1",
-]
-hostile_text = st.one_of(st.sampled_from(NASTY_STRINGS), st.text(max_size=60),
-                         st.text(alphabet=st.characters(blacklist_categories=()), max_size=30))
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
-                    st.floats(allow_nan=True, allow_infinity=True), hostile_text)
-json_values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(hostile_text, inner, max_size=4)),
-    max_leaves=12)
 ids = st.one_of(st.from_regex(r"\A[0-9]{1,20}\Z"), json_values)
 
 

@@ -1,0 +1,236 @@
+"""The widget's channel on the real Rasa server (bot/channels/widget.py): its files, its
+checks on what arrives over the socket, the history a reload shows, and 1,000 hostile
+socket payloads and history requests."""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Dict, List
+
+import pytest
+import requests
+import socketio
+from hypothesis import given, strategies as st
+
+from tests.conftest import Customer
+from tests.fuzzing import EXAMPLES, FUZZ_SETTINGS, hostile_text, json_values
+
+REJECTED = "widget: rejected a message"
+
+
+def rasa_log(stack) -> str:
+    return (stack.var_dir / "logs" / "rasa.log").read_text(encoding="utf-8", errors="replace")
+
+
+class Tab:
+    """A browser tab's socket: what the widget script does, in Python."""
+
+    def __init__(self, stack, session_id: Any = None) -> None:
+        self.received: List[Dict[str, Any]] = []
+        self.errors: List[Dict[str, Any]] = []
+        self.confirmed: List[str] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("bot_uttered", self.received.append)
+        self.client.on("hotro_error", self.errors.append)
+        self.client.on("session_confirm", self.confirmed.append)
+        self.client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
+        self.client.emit("session_request", {"session_id": session_id})
+        deadline = time.monotonic() + 30
+        while not self.confirmed:
+            assert time.monotonic() < deadline, "no session_confirm"
+            time.sleep(0.05)
+        self.session_id = self.confirmed[0]
+
+    def say(self, message: Any, **metadata: Any) -> Any:
+        """Sends and waits for the server's acknowledgement (after the bot answered)."""
+        payload = {"session_id": self.session_id, "message": message}
+        if metadata:
+            payload["metadata"] = metadata
+        return self.client.call("user_uttered", payload, timeout=60)
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+@pytest.fixture
+def tab(stack):
+    opened = Tab(stack)
+    yield opened
+    opened.close()
+
+
+def history(stack, session_id: str) -> requests.Response:
+    return requests.get(f"{stack.rasa_url}/webhooks/widget/history",
+                        params={"session_id": session_id}, timeout=30)
+
+
+def test_script_and_demo_page_are_served(stack):
+    script = requests.get(f"{stack.rasa_url}/webhooks/widget/hotro-widget.js", timeout=30)
+    assert script.status_code == 200
+    assert script.headers["Content-Type"].startswith("application/javascript")
+    assert script.headers["X-Content-Type-Options"] == "nosniff"
+    assert "innerHTML" not in script.text  # message text is only ever set as text
+    demo = requests.get(f"{stack.rasa_url}/webhooks/widget/demo", timeout=30)
+    assert demo.status_code == 200 and "/webhooks/widget/hotro-widget.js" in demo.text
+
+
+def test_a_new_or_invalid_session_id_gets_a_fresh_random_one(stack):
+    first, forged = Tab(stack), Tab(stack, session_id="../../conversations/admin")
+    try:
+        for opened in (first, forged):
+            assert len(opened.session_id) == 32 and int(opened.session_id, 16) >= 0
+        assert first.session_id != forged.session_id
+        again = Tab(stack, session_id=first.session_id)  # a reload keeps its session
+        assert again.session_id == first.session_id
+        again.close()
+    finally:
+        first.close()
+        forged.close()
+
+
+S = "<the tab's session id>"
+
+
+@pytest.mark.parametrize("payload,code", [
+    ("just a string", "bad_request"),
+    ({"message": "xin chào"}, "no_session"),
+    ({"session_id": "sock-123", "message": "xin chào"}, "no_session"),
+    ({"session_id": S, "message": 42}, "bad_request"),
+    ({"session_id": S, "message": "   "}, "empty"),
+    ({"session_id": S, "message": "a" * 4001}, "too_long"),
+    ({"session_id": S, "message": "xin chào", "metadata": "x"}, "bad_request"),
+    ({"session_id": S, "message": "xin chào", "metadata": {"client_id": ["x"]}},
+     "bad_request"),
+])
+def test_bad_messages_get_a_clear_error_and_a_log_line(stack, tab, payload, code):
+    if isinstance(payload, dict):
+        payload = {k: tab.session_id if v == S else v for k, v in payload.items()}
+    before = rasa_log(stack).count(REJECTED)
+    ack = tab.client.call("user_uttered", payload, timeout=30)
+    assert ack == {"ok": False, "error": code}
+    deadline = time.monotonic() + 10
+    while not tab.errors:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert tab.errors[0]["code"] == code and " / " in tab.errors[0]["text"]  # vi / en
+    assert tab.received == []  # the bot never read it
+    while rasa_log(stack).count(REJECTED) == before:
+        assert time.monotonic() < deadline, "the rejection was not logged"
+        time.sleep(0.1)
+
+
+def test_a_message_sent_again_after_a_reconnect_is_answered_once(stack, tab):
+    client_id = uuid.uuid4().hex
+    assert tab.say("xin chào", client_id=client_id) == {"ok": True}
+    answers = len(tab.received)
+    assert answers >= 1
+    # The network dropped before the ack arrived: the widget re-sends from a new socket.
+    again = Tab(stack, session_id=tab.session_id)
+    try:
+        assert again.say("xin chào", client_id=client_id) == {"ok": True, "duplicate": True}
+        time.sleep(1)
+        assert len(again.received) == 0 and len(tab.received) == answers
+        user_turns = [m for m in history(stack, tab.session_id).json()["messages"]
+                      if m["role"] == "customer"]
+        assert [m["text"] for m in user_turns] == ["xin chào"]
+    finally:
+        again.close()
+
+
+def test_history_shows_what_the_customer_saw(stack, tab):
+    tab.say("phi ship bao nhieu vay shop")
+    tab.say("/request_human", title="Gặp nhân viên / Talk to a person")
+    requests.post(f"{stack.rasa_url}/conversations/{tab.session_id}/tracker/events",
+                  params={"output_channel": "latest", "execute_side_effects": "true"},
+                  json=[{"event": "bot", "text": "Chào bạn, mình là Lan.",
+                         "metadata": {"agent": "lan", "agent_name": "Nguyễn Thị Lan"}}],
+                  timeout=30).raise_for_status()
+    # The live reply on the socket carries the agent's name and a time.
+    deadline = time.monotonic() + 30
+    while not any(m.get("agent_name") for m in tab.received):
+        assert time.monotonic() < deadline, tab.received
+        time.sleep(0.1)
+    live = next(m for m in tab.received if m.get("agent_name"))
+    assert live["agent_name"] == "Nguyễn Thị Lan" and live["time"] > 0
+
+    reply = history(stack, tab.session_id)
+    assert reply.status_code == 200
+    # Widgets on other sites may read it (hotro run starts Rasa with --cors "*").
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    messages = reply.json()["messages"]
+    assert [m["role"] for m in messages][:2] == ["customer", "bot"]
+    assert "20.000đ" in messages[1]["text"]
+    assert messages[2] == {"role": "customer", "text": "Gặp nhân viên / Talk to a person",
+                           "time": messages[2]["time"]}  # the button's title, not "/request_human"
+    assert messages[-1]["role"] == "agent" and messages[-1]["agent_name"] == "Nguyễn Thị Lan"
+    # Nothing internal reaches the customer's browser.
+    assert not {"intent", "confidence", "faq", "parse_data"} & {k for m in messages for k in m}
+
+
+def test_history_is_only_for_widget_sessions(stack):
+    rest_customer = Customer(stack, sender=uuid.uuid4().hex)  # a 32-hex id on another channel
+    rest_customer.say("xin chào")
+    assert history(stack, rest_customer.sender).json() == {"messages": []}
+    assert history(stack, uuid.uuid4().hex).json() == {"messages": []}  # nobody yet
+    bad = history(stack, "' OR 1=1 --")
+    assert bad.status_code == 400 and " / " in bad.json()["error"]
+
+
+@st.composite
+def socket_payloads(draw: Any) -> Any:
+    """Hostile user_uttered payloads; about one in twelve is a well-formed message with
+    hostile text, which the bot must answer (NLU runs: they cost time)."""
+    kind = draw(st.sampled_from(["any"] * 3 + ["shaped"] * 8 + ["valid"]))
+    if kind == "any":
+        return draw(json_values)
+    if kind == "valid":
+        text = draw(hostile_text.filter(lambda t: t.strip() and len(t) <= 4000))
+        return {"session_id": FUZZ_SESSION, "message": text}
+    return draw(st.fixed_dictionaries({}, optional={
+        "session_id": st.one_of(st.just(FUZZ_SESSION), json_values,
+                                st.from_regex(r"\A[0-9a-f]{30,34}\Z")),
+        "message": st.one_of(hostile_text, json_values),
+        "metadata": st.one_of(json_values, st.fixed_dictionaries({}, optional={
+            "client_id": st.one_of(hostile_text, json_values),
+            "title": st.one_of(hostile_text, json_values)}))}))
+
+
+FUZZ_SESSION = uuid.uuid4().hex
+
+
+def test_fuzz_the_widget_socket_and_history(stack, tab):
+    counts = {"payloads": 0, "refused": 0, "answered": 0, "history": 0}
+    refused_before = rasa_log(stack).count(REJECTED)
+    tab.client.emit("session_request", {"session_id": FUZZ_SESSION})
+    session = requests.Session()
+
+    @FUZZ_SETTINGS
+    @given(socket_payloads(), st.one_of(hostile_text, st.from_regex(r"\A[0-9a-f]{32}\Z")))
+    def hit(payload: Any, history_id: str) -> None:
+        ack = tab.client.call("user_uttered", payload, timeout=60)
+        counts["payloads"] += 1
+        assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), (ack, payload)
+        counts["answered" if ack["ok"] else "refused"] += 1
+        reply = session.get(f"{stack.rasa_url}/webhooks/widget/history",
+                            params={"session_id": history_id}, timeout=30)
+        counts["history"] += 1
+        # 413: Sanic itself refuses a request line over its limit (8 kB)
+        assert reply.status_code in (200, 400, 413), (reply.status_code, reply.text[:300])
+
+    started = time.monotonic()
+    hit()
+    counts["seconds"] = round(time.monotonic() - started)
+    print("widget fuzz:", counts)
+    assert counts["payloads"] >= EXAMPLES and counts["history"] >= EXAMPLES
+    assert counts["refused"] > EXAMPLES // 2 and counts["answered"] > 30, counts
+    deadline = time.monotonic() + 15
+    while rasa_log(stack).count(REJECTED) - refused_before < counts["refused"]:
+        assert time.monotonic() < deadline, (
+            rasa_log(stack).count(REJECTED) - refused_before, counts)
+        time.sleep(0.2)
+    # Still up, and a new customer still gets an answer.
+    fresh = Tab(stack)
+    try:
+        assert fresh.say("xin chào") == {"ok": True} and fresh.received
+    finally:
+        fresh.close()
