@@ -2,15 +2,17 @@
 the DevTools Protocol by tests/browser.py) against the real Rasa and action servers: the
 demo page served by the stack, a question in Vietnamese, the history after a reload, HTML
 shown as text, "Gặp nhân viên", an agent's named reply, the CSAT stars, a phone-sized
-screen and the keyboard. A missing Chromium FAILS these tests."""
+screen, the keyboard and a network drop. A missing Chromium FAILS these tests."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 import requests
 
 from tests.browser import CHROMIUM, INSTALL_HINT, Browser
+from tests.netproxy import TcpProxy
 
 W = "#hotro-widget >>> "  # the widget lives in a shadow root
 XSS = 'ảnh lỗi của mình đây <img src=x onerror="window.__xss=1"> shop xem giúp'
@@ -162,3 +164,44 @@ def test_phone_screen_keyboard_and_screen_reader(browser, stack):
                  windowsVirtualKeyCode=27)
     browser.wait_for(shadow("root.querySelector('.panel').hidden"))
     assert browser.evaluate(shadow("root.activeElement === root.querySelector('.launcher')"))
+
+
+def test_a_network_drop_loses_no_message(browser, stack):
+    """The connection dies (proxy cut): the widget says so, keeps what the customer types,
+    and once the network is back sends it once and shows what was said meanwhile."""
+    proxy = TcpProxy(int(stack.rasa_url.rsplit(":", 1)[1]))
+    try:
+        browser.navigate(f"http://127.0.0.1:{proxy.port}/webhooks/widget/demo")
+        browser.wait_for("!!window.HotroWidget")
+        browser.click(W + ".launcher")
+        send(browser, "xin chào shop")
+        wait_bubble(browser, "bot", "Xin chào")
+        key = f"hotro:http://127.0.0.1:{proxy.port}:session"
+        sid = browser.wait_for(f"JSON.parse(localStorage.getItem({key!r}) || 'null')")
+
+        proxy.cut()
+        browser.wait_for(shadow("!root.querySelector('.status').hidden"), timeout=30)
+        # While the customer is offline an agent writes, and the customer types.
+        requests.post(f"{stack.rasa_url}/conversations/{sid}/tracker/events",
+                      params={"output_channel": "latest", "execute_side_effects": "true"},
+                      json=[{"event": "bot", "text": "Bạn còn đó không ạ?",
+                             "metadata": {"agent": "lan", "agent_name": "Lan"}}],
+                      timeout=30).raise_for_status()
+        send(browser, "phí ship về hà nội bao nhiêu vậy shop")
+        wait_bubble(browser, "customer", "phí ship")
+        assert browser.evaluate(shadow("root.querySelector('.msg.customer.pending') !== null"))
+        time.sleep(3)  # a few failed reconnects
+
+        proxy.restore()
+        browser.wait_for(shadow("root.querySelector('.status').hidden"), timeout=60)
+        wait_bubble(browser, "agent", "Bạn còn đó không ạ?", timeout=30)
+        wait_bubble(browser, "bot", "20.000đ", timeout=60)
+        browser.wait_for(shadow("root.querySelector('.msg.customer.pending') === null"))
+        assert bubbles(browser, "customer") == ["xin chào shop",
+                                                "phí ship về hà nội bao nhiêu vậy shop"]
+        sent = [m["text"] for m in requests.get(
+            f"{stack.rasa_url}/webhooks/widget/history", params={"session_id": sid},
+            timeout=30).json()["messages"] if m["role"] == "customer"]
+        assert sent == ["xin chào shop", "phí ship về hà nội bao nhiêu vậy shop"]  # once
+    finally:
+        proxy.close()
