@@ -243,7 +243,10 @@
 
   // --- conversation state ---------------------------------------------------------------
   var sessionId = load("session", null);
-  var outbox = load("outbox", []);       // [{client_id, message, title, time}] not yet acked
+  // The outbox, [{client_id, message, title, time}] not yet acked, is shared by the tabs:
+  // always read it from storage before changing it.
+  function outbox() { return load("outbox", []); }
+  function keepOutbox(keep) { save("outbox", outbox().filter(keep)); }
   var messages = [];                     // what the log shows
   var liveSince = null;                  // live messages that arrive while history loads
   var typingTimer = null;
@@ -325,8 +328,7 @@
                  metadata: { client_id: item.client_id } };
     if (item.title) body.metadata.title = item.title;
     return socket.emit("user_uttered", body, function (ack) {
-      outbox = outbox.filter(function (o) { return o.client_id !== item.client_id; });
-      save("outbox", outbox);
+      keepOutbox(function (o) { return o.client_id !== item.client_id; });
       var shown = messages.filter(function (m) { return m.client_id === item.client_id; })[0];
       if (shown) {
         shown.pending = !(ack && ack.ok);
@@ -342,8 +344,7 @@
     if (!message) return;
     var item = { client_id: randomId(), message: message, title: title || null,
                  time: Date.now() / 1000 };
-    outbox.push(item);
-    save("outbox", outbox);
+    save("outbox", outbox().concat([item]));
     add({ role: "customer", text: title || message, client_id: item.client_id,
           pending: true, time: item.time });
     while (choices.firstChild) choices.removeChild(choices.firstChild);
@@ -379,13 +380,12 @@
         var known = {};
         history.forEach(function (m) { if (m.client_id) known[m.client_id] = true; });
         var late = (liveSince || []).filter(function (m) { return (m.time || Infinity) > newest; });
-        var waiting = outbox.filter(function (o) { return !known[o.client_id]; }).map(function (o) {
+        var waiting = outbox().filter(function (o) { return !known[o.client_id]; }).map(function (o) {
           return { role: "customer", text: o.title || o.message, client_id: o.client_id,
                    pending: true, time: o.time };
         });
         // Acked in another tab or before a reload: nothing to re-send.
-        outbox = outbox.filter(function (o) { return !known[o.client_id]; });
-        save("outbox", outbox);
+        keepOutbox(function (o) { return !known[o.client_id]; });
         messages = history.concat(late, waiting);
         liveSince = null;
         renderAll();
@@ -415,7 +415,7 @@
       if (typeof id !== "string") return;
       if (id !== sessionId) { sessionId = id; save("session", id); }
       loadHistory().then(function () {
-        outbox.forEach(deliver);  // what the network dropped goes out now, once
+        outbox().forEach(deliver);  // what the network dropped goes out now, once
       });
     },
     bot_uttered: receive,

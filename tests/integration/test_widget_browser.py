@@ -85,6 +85,12 @@ def test_customer_asks_reloads_and_reaches_a_person(browser, stack, tickets, wai
     assert bubbles(browser, "customer") == ["phí ship về hà nội bao nhiêu vậy shop"]
     assert session_id(browser, stack) == sid
 
+    # A second tab of the same site continues the same conversation.
+    browser.evaluate("(window.__tab2 = window.open(location.href), true)")
+    tab2 = "(window.__tab2.document.querySelector('#hotro-widget') || {}).shadowRoot"
+    tab2_bot = f"[...(({tab2}) ? {tab2}.querySelectorAll('.log .msg.bot .text') : [])]"
+    browser.wait_for(f"{tab2_bot}.some(e => e.textContent.includes('20.000đ'))", timeout=30)
+
     # HTML in a message is shown as the characters typed and never runs.
     answered = len(bubbles(browser, "bot"))
     send(browser, XSS)
@@ -99,6 +105,8 @@ def test_customer_asks_reloads_and_reaches_a_person(browser, stack, tickets, wai
     ticket = wait_ticket(sid)
     assert ticket.channel == "widget" and ticket.reason == "request_human"
     wait_bubble(browser, "bot", f"êu cầu #{ticket.id}")  # "Yêu cầu #7 …" / "… yêu cầu #7"
+    # The other tab got the reply live, too.
+    browser.wait_for(f"{tab2_bot}.some(e => e.textContent.includes('#{ticket.id}'))")
     assert XSS in [line["text"] for line in ticket.transcript]
 
     # An agent's reply (what the console sends through Rasa) shows with her name.
