@@ -1,6 +1,7 @@
 """Actions of the human handoff: hand over, fallback, call-back contact, CSAT rating."""
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Dict, List, Text
 
@@ -8,11 +9,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff.contact import find_contact
+from bot.handoff.contact import find_contact, find_email, find_phone
 from bot.handoff.decision import FAILED_TWICE, earlier_failures, request_reason
 from bot.handoff.handoff import hand_off
+from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import ticket_store
 from bot.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
 
 def language_of(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "vi"
@@ -67,7 +72,8 @@ class ActionSaveContact(Action):
 
     def run(self, dispatcher, tracker, domain):
         language = language_of(tracker)
-        contact = find_contact(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        contact = find_contact(text)
         if contact is None:
             dispatcher.utter_message(text=(
                 "That doesn't look like a valid phone number or email. Could you check it? "
@@ -80,11 +86,23 @@ class ActionSaveContact(Action):
             tracker.sender_id, tracker.events, "callback", language,
             channel=tracker.get_latest_input_channel() or "").ticket
         store.set_contact(ticket.id, contact)
+        link_customer(tracker, text)
         dispatcher.utter_message(text=(
             f"Thank you! A person will contact you at {contact} (request #{ticket.id})."
             if language == "en" else
             f"Cảm ơn bạn! Nhân viên sẽ liên hệ với bạn qua {contact} (yêu cầu #{ticket.id})."))
         return []
+
+
+def link_customer(tracker: Tracker, text: str) -> None:
+    """The same phone or email on another channel is the same customer: agents then see
+    their earlier conversations. The call-back is already saved, so a failure here is
+    only logged."""
+    try:
+        customer_profiles().link(tracker.get_latest_input_channel() or "", tracker.sender_id,
+                                 phone=find_phone(text), email=find_email(text))
+    except Exception:
+        logger.exception("could not link %s to a customer profile", tracker.sender_id)
 
 
 class ActionRecordRating(Action):
