@@ -14,7 +14,8 @@ same webhook `/webhooks/facebook/webhook`, same credentials keys) that:
 
 `MessengerOutput` sends with the Send API (aiohttp, never blocking the server) to the
 configurable `graph_url`, renders Rasa buttons as quick replies (bot/channels/buttons.py),
-retries network errors and 5xx with backoff, records what it could not deliver, and tags
+retries network errors and 5xx with backoff, records what it could not deliver (in
+SQLite and on the conversation's handoff ticket, opened if there is none), and tags
 agent messages: a message whose metadata (or custom JSON) has `"agent": true` is sent
 with `messaging_type: MESSAGE_TAG, tag: HUMAN_AGENT` when the customer's last message is
 more than 24 hours old (or unknown), and as `RESPONSE` otherwise. The customer's last
@@ -53,7 +54,7 @@ from bot.channels.buttons import (MESSENGER_MAX_TEXT_CHARS, UNREADABLE_REPLY, cl
 # expand_env and default_db_path stay importable from here (they used to live here).
 from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
                                        OnNewMessage, RetryingHttpClient, WebhookInputMixin,
-                                       default_db_path, expand_env)
+                                       default_db_path, expand_env, keep_undelivered)
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +222,8 @@ class MessengerOutput(OutputChannel):
             log = logger.warning if window_closed else logger.error
             log("messenger message to %s not delivered (%s); recorded as undelivered",
                 recipient_id, error)
-            self.store.record_undelivered(recipient_id, shown_text, error.code, str(error))
+            await keep_undelivered(self.store, recipient_id, shown_text, error.code,
+                                   str(error), window_closed, logger)
             return False
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:

@@ -2,7 +2,8 @@
 
 Holds: `expand_env` / `default_db_path` (credentials and where channel state lives),
 `ChannelStore` (SQLite connection, bounded seen-ids dedupe, the shared `undelivered`
-table), `ChannelSendError` + `RetryingHttpClient` (pooled aiohttp session per event loop,
+table), `keep_undelivered` (that table plus the conversation's handoff ticket),
+`ChannelSendError` + `RetryingHttpClient` (pooled aiohttp session per event loop,
 retries with exponential backoff) and `WebhookInputMixin` (rejections with a log line,
 background tasks, per-sender locks, health route and the never-500 webhook wrapper).
 Log lines keep each channel's logger and wording: tests and operators grep them.
@@ -24,6 +25,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.handoff.handoff import hand_off_undelivered
 
 MAX_SEEN_IDS = 20000
 MAX_TEXT_CHARS = 4000  # as the REST channel; Messenger and Zalo cap text at 2,000 themselves
@@ -112,6 +115,19 @@ class ChannelStore:
                               "WHERE channel = ? AND sender = ? ORDER BY id",
                               (self.channel, sender)).fetchall()
         return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
+
+
+async def keep_undelivered(store: ChannelStore, sender: str, text: str, error_code: Any,
+                           error: str, window_closed: bool, log: logging.Logger) -> None:
+    """A message that could not go out: kept in the channel's `undelivered` table and on
+    the conversation's handoff ticket, so a person sees it instead of it being lost."""
+    store.record_undelivered(sender, text, error_code, error)
+    try:  # blocking SQL, off the event loop; the channel must go on whatever happens
+        await asyncio.to_thread(hand_off_undelivered, sender, store.channel, text, error,
+                                window_closed)
+    except Exception:
+        log.exception("%s message to %s not put on a handoff ticket (kept in %s only)",
+                      store.channel, sender, store.path)
 
 
 # ---------------------------------------------------------------- HTTP client

@@ -21,8 +21,9 @@ uses it. Network errors, HTTP 5xx and rate limiting (-32) are retried with expon
 backoff. A message that still cannot go out (messaging window closed: -230 "not
 interacted in the past 7 days", -232, -213 not a follower, -211/-218 out of quota,
 -227 inactive, -244 restricted; or any other final error) is never lost: it is kept in
-the SQLite `zalo_undelivered` table with sender, text, error code and time
-(`undelivered_messages(sender_id)`) and logged.
+the SQLite `undelivered` table with sender, text, error code and time
+(`undelivered_messages(sender_id)`), put on the conversation's handoff ticket (opened
+if there is none, so an agent sees it) and logged.
 
 Buttons (bot/channels/buttons.py): `buttons: numbered` (default) sends them as numbered
 lines; `buttons: list` sends the text and then a `list` template whose `oa.query.hide`
@@ -58,7 +59,7 @@ from bot.channels.buttons import (UNREADABLE_REPLY, ZALO_MAX_TEXT_CHARS, choice_
                                   numbered_text, split_text, zalo_list_template)
 from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
                                        OnNewMessage, RetryingHttpClient, WebhookInputMixin,
-                                       default_db_path, expand_env)
+                                       default_db_path, expand_env, keep_undelivered)
 
 logger = logging.getLogger(__name__)
 
@@ -321,7 +322,8 @@ class ZaloOutput(OutputChannel):
         else:
             logger.error("zalo message to %s not delivered (%s); recorded as undelivered",
                          recipient_id, error)
-        self.store.record_undelivered(recipient_id, shown_text, error.code, str(error))
+        await keep_undelivered(self.store, recipient_id, shown_text, error.code, str(error),
+                               error.code in WINDOW_CLOSED_ERRORS, logger)
         return False
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:

@@ -5,7 +5,8 @@ Routes (all but /login, /healthz and /static/ need a session; /admin/ needs the 
   GET  /healthz                               readiness (no login)
   GET  /                                      inbox: waiting and open tickets
   GET  /tickets/{id}                          one ticket: live transcript, assign, reply, resolve
-  GET  /api/me, /api/tickets, /api/tickets/{id}
+  GET  /api/me, /api/tickets, /api/tickets/{id} (with the messages the channel could not
+       deliver and the customer's conversations on other channels, bot/handoff/profiles.py)
   POST /api/tickets/{id}/assign | reply | resolve   (JSON)
   GET  /ws                                    live updates (websocket, see `_push`)
   GET  /admin/users, POST /admin/users        users (admin only)
@@ -37,6 +38,7 @@ from bot.console import pages
 from bot.console.auth import User, UserError, UserStore, login
 from bot.console.rasa import RasaClient, RasaError
 from bot.console.tickets import claim, common_prefix, snapshot_lines, summary
+from bot.handoff.profiles import CustomerProfiles, customer_profiles
 from bot.handoff.store import RESOLVED, Ticket, TicketStore, ticket_store, utcnow
 from bot.handoff.transcript import build_transcript
 
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "hotro_session"
 MAX_REPLY_CHARS = 4000
+MAX_LINKED = 10  # the customer's most recent other conversations shown on a ticket
 RATING_ACTION = "utter_ask_rating"  # the bot asks for CSAT once a person is done
 PUBLIC_PATHS = {"/login", "/healthz"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -54,6 +57,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 CONFIG = web.AppKey("config", dict)
 TICKETS = web.AppKey("tickets", TicketStore)
+PROFILES = web.AppKey("profiles", CustomerProfiles)
 USERS = web.AppKey("users", UserStore)
 RASA = web.AppKey("rasa", RasaClient)
 INBOX = web.AppKey("inbox", dict)
@@ -154,12 +158,34 @@ def ticket_id_of(request: web.Request) -> int:
 
 
 async def live_transcript(app: web.Application, ticket: Ticket) -> tuple:
-    """(lines, "live") from Rasa's tracker, or (snapshot lines, "snapshot") if Rasa fails."""
+    """(lines, "live", None) from Rasa's tracker, or (snapshot lines, "snapshot", error)
+    if Rasa fails."""
+    return await conversation_transcript(app, ticket.conversation_id, ticket)
+
+
+async def conversation_transcript(app: web.Application, conversation_id: str,
+                                  ticket: Optional[Ticket] = None) -> tuple:
+    """As live_transcript; the snapshot is `ticket`'s, else the conversation's latest."""
     try:
-        events = await app[RASA].tracker_events(ticket.conversation_id)
+        events = await app[RASA].tracker_events(conversation_id)
         return build_transcript(events), "live", None
     except RasaError as error:
-        return snapshot_lines(ticket), "snapshot", str(error)
+        if ticket is None:
+            ticket = await blocking(app[TICKETS].latest_ticket_for, conversation_id)
+        return (snapshot_lines(ticket) if ticket else []), "snapshot", str(error)
+
+
+async def linked_transcripts(app: web.Application, ticket: Ticket) -> List[Dict[str, Any]]:
+    """The customer's conversations on their other channel identities (same phone or
+    email), most recent last."""
+    others = await blocking(app[PROFILES].linked_conversations, ticket.channel,
+                            ticket.conversation_id)
+    # Rasa keeps one tracker per sender id whatever the channel: that one is shown already.
+    others = [(c, s) for c, s in others if s != ticket.conversation_id][-MAX_LINKED:]
+    found = await asyncio.gather(*(conversation_transcript(app, s) for _, s in others))
+    return [{"channel": channel, "conversation_id": sender, "transcript": lines,
+             "source": source}
+            for (channel, sender), (lines, source, _) in zip(others, found)]
 
 
 # --- middlewares ------------------------------------------------------------------------
@@ -334,9 +360,12 @@ async def api_ticket(request: web.Request) -> web.Response:
     ticket = await blocking(request.app[TICKETS].get, ticket_id_of(request))
     if ticket is None:
         return json_error(404, "Không có yêu cầu này / No such ticket")
-    lines, source, error = await live_transcript(request.app, ticket)
+    (lines, source, error), linked, undelivered = await asyncio.gather(
+        live_transcript(request.app, ticket), linked_transcripts(request.app, ticket),
+        blocking(request.app[TICKETS].undelivered, ticket.id))
     return web.json_response({"ticket": summary(ticket), "transcript": lines,
-                              "source": source, "rasa_error": error, "now": _now_iso()})
+                              "source": source, "rasa_error": error, "linked": linked,
+                              "undelivered": undelivered, "now": _now_iso()})
 
 
 def _now_iso() -> str:
@@ -490,14 +519,16 @@ class Subscriber:
         self.ticket_state: Optional[Dict[str, Any]] = None
         self.lines: Optional[List[Dict[str, Any]]] = None
         self.source: Optional[str] = None
+        self.undelivered: Optional[List[Dict[str, Any]]] = None
         self.closing = False
         self.ended = False  # logged out here: close at once
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """Server → page: {"type": "inbox", "tickets", "now"} when the inbox changes;
-    {"type": "ticket", "ticket"} and {"type": "transcript", "ticket", "start", "lines",
-    "source"} (lines from index `start` on replace the page's) for the subscribed ticket.
+    {"type": "ticket", "ticket"}, {"type": "transcript", "ticket", "start", "lines",
+    "source"} (lines from index `start` on replace the page's) and {"type": "undelivered",
+    "ticket", "messages"} (all of them, when they changed) for the subscribed ticket.
     Page → server: {"type": "subscribe", "ticket": id} / {"type": "unsubscribe"}.
     Closes with code 4401 when the session ends (logout, expiry)."""
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
@@ -520,7 +551,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                     sub.ticket_id = int(data.get("ticket"))
                 except (TypeError, ValueError):
                     continue
-                sub.ticket_state = sub.lines = sub.source = None
+                sub.ticket_state = sub.lines = sub.source = sub.undelivered = None
                 sub.wake.set()
             elif data.get("type") == "unsubscribe":
                 sub.ticket_id = None
@@ -582,6 +613,11 @@ async def _push_ticket(app: web.Application, sub: Subscriber) -> None:
     if state != sub.ticket_state:
         sub.ticket_state = state
         await sub.ws.send_json({"type": "ticket", "ticket": state, "now": _now_iso()})
+    undelivered = await blocking(app[TICKETS].undelivered, ticket_id)
+    if undelivered != sub.undelivered and sub.ticket_id == ticket_id:
+        sub.undelivered = undelivered
+        await sub.ws.send_json({"type": "undelivered", "ticket": ticket_id,
+                                "messages": undelivered})
     lines, source, error = await live_transcript(app, ticket)
     if sub.ticket_id != ticket_id:  # re-subscribed while Rasa answered
         return
@@ -653,6 +689,7 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
                           client_max_size=256 * 1024)
     app[CONFIG] = config
     app[TICKETS] = tickets
+    app[PROFILES] = customer_profiles(tickets)
     app[USERS] = UserStore(tickets.engine, session_hours=config["session_hours"],
                            max_failures=config["login_max_failures"],
                            failure_window=config["login_window_seconds"])

@@ -125,6 +125,15 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 <p class="error" id="error" role="alert" hidden></p>
 <p class="warning" id="snapshot" hidden>Không kết nối được Rasa: đang hiện bản ghi lúc chuyển
   cho nhân viên. / Rasa unreachable: showing the transcript saved at handoff.</p>
+<section class="undelivered" id="undelivered-box" hidden>
+  <h2>Tin nhắn chưa gửi được / Undelivered messages</h2>
+  <ul id="undelivered"></ul>
+</section>
+<section class="linked" id="linked-box" hidden>
+  <h2>Cuộc trò chuyện trước trên kênh khác / Earlier conversations on other channels</h2>
+  <p class="muted">Cùng số điện thoại hoặc email / Same phone number or email.</p>
+  <div id="linked"></div>
+</section>
 <h2>Hội thoại / Transcript</h2>
 <ol class="transcript" id="transcript"></ol>
 <form id="composer" class="composer">

@@ -2,8 +2,10 @@
 
 Reasons: the customer asked (`request_human`), the bot failed twice in a row
 (`bot_failed_twice`), or the FAQ search was unsure and the customer took the offer of a
-person (`low_confidence`). A failed turn is one whose bot reply carries the metadata
-`failure: true` (set by the fallback and FAQ actions) or whose intent was nlu_fallback.
+person (`low_confidence`); a message the customer's channel refused to deliver
+(`undelivered`, see handoff.hand_off_undelivered) also reaches a person. A failed turn
+is one whose bot reply carries the metadata `failure: true` (set by the fallback and
+FAQ actions) or whose intent was nlu_fallback.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any, Dict, List, Sequence
 REQUEST_HUMAN = "request_human"
 FAILED_TWICE = "bot_failed_twice"
 LOW_CONFIDENCE = "low_confidence"
+UNDELIVERED = "undelivered"
 
 
 def _turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Optional, Sequence
 
+from bot.handoff.decision import UNDELIVERED
 from bot.handoff.office_hours import is_open
 from bot.handoff.store import Ticket, WAITING, ticket_store
 from bot.handoff.transcript import build_transcript
@@ -71,3 +72,17 @@ def hand_off(conversation_id: str, events: Sequence[Dict[str, Any]], reason: str
             f"khách đang chờ trước bạn, nhân viên sẽ trả lời trong khoảng {minutes} phút. Bạn "
             f"cứ nhắn tiếp ở đây, nhân viên sẽ đọc được toàn bộ cuộc trò chuyện.")
     return Handoff(ticket, text, agent_available=True)
+
+
+def hand_off_undelivered(conversation_id: str, channel: str, text: str,
+                         error: Optional[str], window_closed: bool) -> Ticket:
+    """A message the channel could not deliver goes on the conversation's ticket (opened
+    now if there is none), so a person sees it and can reach the customer another way.
+    Blocking SQL: channels call it from a worker thread."""
+    ticket, opened = ticket_store().add_undelivered(conversation_id, channel, text, error,
+                                                    window_closed, reason=UNDELIVERED)
+    if opened:
+        notify_helpdesk(ticket)
+    logger.info("handoff: undelivered %s message to %s kept on ticket #%d%s", channel,
+                conversation_id, ticket.id, " (new)" if opened else "")
+    return ticket

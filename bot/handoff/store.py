@@ -3,6 +3,8 @@
 A ticket is `waiting` until an agent takes it (`open`), then `resolved`. A conversation
 has at most one unresolved ticket; asking for a person again reuses it. Every change
 is committed before the call returns, so a crash loses nothing already acknowledged.
+Messages a channel could not deliver to the customer are kept on the conversation's
+ticket (`add_undelivered`), so a person sees them.
 """
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import (Column, DateTime, Integer, String, Text, create_engine, event,
-                        select)
+from sqlalchemy import (Boolean, Column, DateTime, Integer, String, Text, create_engine,
+                        event, select)
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 Base = declarative_base()
@@ -58,6 +60,24 @@ class RatingRow(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class UndeliveredRow(Base):
+    """A bot or agent message the customer's channel refused (e.g. messaging window closed)."""
+    __tablename__ = "undelivered_messages"
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, index=True, nullable=False)
+    conversation_id = Column(String(255), nullable=False)
+    channel = Column(String(64), nullable=False, default="")
+    text = Column(Text, nullable=False)
+    error = Column(Text)
+    window_closed = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+def _iso(value: Optional[datetime]) -> Optional[str]:
+    return None if value is None else \
+        value.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
+
+
 @dataclass(frozen=True)
 class Ticket:
     id: int
@@ -83,8 +103,7 @@ class Ticket:
     def as_dict(self) -> Dict[str, Any]:
         out = dict(self.__dict__)
         for key in ("created_at", "assigned_at", "resolved_at"):
-            if out[key] is not None:
-                out[key] = out[key].replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
+            out[key] = _iso(out[key])
         return out
 
 
@@ -133,6 +152,38 @@ class TicketStore:
             row.transcript_json = json.dumps(transcript, ensure_ascii=False)
             session.flush()
             return Ticket.of(row)
+
+    def add_undelivered(self, conversation_id: str, channel: str, text: str,
+                        error: Optional[str], window_closed: bool,
+                        reason: str) -> Tuple[Ticket, bool]:
+        """Keeps an undelivered message on the conversation's unresolved ticket, opening one
+        with `reason` if there is none. Returns (ticket, whether it was opened here)."""
+        with self._lock, self.session() as session, session.begin():
+            row = session.execute(
+                select(TicketRow).where(TicketRow.conversation_id == conversation_id,
+                                        TicketRow.status != RESOLVED)
+                .order_by(TicketRow.id.desc())).scalars().first()
+            opened = row is None
+            if opened:
+                row = TicketRow(conversation_id=conversation_id, reason=reason,
+                                channel=channel or "", status=WAITING, created_at=utcnow(),
+                                transcript_json="[]")
+                session.add(row)
+                session.flush()
+            session.add(UndeliveredRow(ticket_id=row.id, conversation_id=conversation_id,
+                                       channel=channel or "", text=text, error=error,
+                                       window_closed=bool(window_closed), created_at=utcnow()))
+            return Ticket.of(row), opened
+
+    def undelivered(self, ticket_id: int) -> List[Dict[str, Any]]:
+        """The ticket's undelivered messages, oldest first."""
+        with self.session() as session:
+            rows = session.execute(select(UndeliveredRow)
+                                   .where(UndeliveredRow.ticket_id == ticket_id)
+                                   .order_by(UndeliveredRow.id)).scalars().all()
+            return [{"channel": r.channel, "text": r.text, "error": r.error,
+                     "window_closed": r.window_closed, "created_at": _iso(r.created_at)}
+                    for r in rows]
 
     def get(self, ticket_id: int) -> Optional[Ticket]:
         with self.session() as session:

@@ -16,9 +16,12 @@ from typing import Any, Dict, Iterator, Optional
 
 import pytest
 import requests
+import yaml
 
 from bot.channels.messenger import signature_256
 from bot.channels.zalo import zalo_signature
+from bot.handoff.store import TicketStore, ticket_store
+from bot.settings import PROJECT_DIR, load_settings
 from bot.stack import Stack, free_port
 from tests.standins.graph import GraphStandin
 from tests.standins.zalo import ZaloStandin
@@ -53,6 +56,22 @@ bot.channels.zalo.ZaloInput:
   oauth_url: "{zalo_url}"
   retry_backoff: 0.05
 """
+
+
+@pytest.fixture(autouse=True)
+def ticket_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Channels run in this process put undelivered messages on handoff tickets, in the
+    store hotro.yml names: a copy of hotro.yml (HOTRO_CONFIG) names a temporary one."""
+    settings = dict(load_settings(str(PROJECT_DIR / "hotro.yml")))
+    db = tmp_path / "tickets" / "hotro.db"
+    settings["handoff"] = {**settings["handoff"], "database_url": f"sqlite:///{db}"}
+    path = tmp_path / "tickets" / "hotro.yml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("HOTRO_CONFIG", str(path))
+    load_settings.cache_clear()
+    yield db
+    load_settings.cache_clear()
 
 
 @pytest.fixture(scope="package")
@@ -98,6 +117,12 @@ def channel_stack(model: Path, stack_settings: Path, graph: GraphStandin, zalo: 
 
 def channels_db(stack: Stack) -> Path:
     return Path(stack.extra_env["HOTRO_CHANNELS_DB"])
+
+
+def stack_tickets(stack: Stack) -> TicketStore:
+    """The ticket store of the stack's processes (its HOTRO_CONFIG's)."""
+    settings = yaml.safe_load(Path(stack.extra_env["HOTRO_CONFIG"]).read_text(encoding="utf-8"))
+    return ticket_store(settings["handoff"]["database_url"])
 
 
 def rasa_log(stack: Stack) -> str:

@@ -12,6 +12,7 @@ import pytest
 from bot.channels.messenger import (GraphClient, MessengerInput, MessengerOutput,
                                     MessengerStore, undelivered_messages as fb_undelivered)
 from bot.channels.zalo import ZaloInput, ZaloStore, undelivered_messages
+from bot.handoff.store import TicketStore, ticket_store
 from bot.stack import free_port
 from tests.standins.graph import GraphStandin
 from tests.standins.zalo import ZaloStandin
@@ -114,6 +115,37 @@ def test_messenger_unreachable_api_is_recorded_not_raised(tmp_path):
     assert row["error_code"] == "network"
 
 
+def tickets_in(db: Path) -> TicketStore:
+    """The ticket store the channels wrote to (see the ticket_db fixture)."""
+    return ticket_store(f"sqlite:///{db}")
+
+
+def test_a_closed_messenger_window_puts_the_message_on_a_new_handoff_ticket(graph, tmp_path,
+                                                                           ticket_db):
+    graph.closed_window.add("gone")
+    run(messenger(graph, tmp_path / "c.db", time.time()), "send_text_message", "gone",
+        "Đơn của bạn đã được hoàn tiền.")
+    ticket = tickets_in(ticket_db).open_ticket_for("gone")
+    assert (ticket.reason, ticket.channel, ticket.status) == ("undelivered", "facebook",
+                                                              "waiting")
+    [message] = tickets_in(ticket_db).undelivered(ticket.id)
+    assert message["text"] == "Đơn của bạn đã được hoàn tiền."
+    assert message["window_closed"] is True and "10/2018278" in message["error"]
+
+
+def test_a_broken_ticket_store_does_not_break_the_channel(graph, tmp_path, monkeypatch,
+                                                          caplog):
+    import bot.channels.webhook_base as base
+
+    def broken(*args):
+        raise RuntimeError("database is gone")
+    monkeypatch.setattr(base, "hand_off_undelivered", broken)
+    graph.closed_window.add("gone")
+    run(messenger(graph, tmp_path / "c.db", time.time()), "send_text_message", "gone", "xin chào")
+    assert [row["text"] for row in fb_undelivered("gone", tmp_path / "c.db")] == ["xin chào"]
+    assert "facebook message to gone not put on a handoff ticket" in caplog.text
+
+
 # ---------------------------------------------------------------- Zalo
 
 def zalo_channel(zalo: ZaloStandin, db: Path, refresh_token: str = "rt-0",
@@ -180,6 +212,19 @@ def test_closed_window_and_failed_refresh_are_recorded_as_undelivered(zalo, tmp_
     run(out, "send_text_message", "u2", "không gửi được")
     [row] = undelivered_messages("u2", db)
     assert row["text"] == "không gửi được" and row["error_code"] == "refresh"
+
+
+def test_a_closed_zalo_window_lands_on_the_customers_open_ticket(zalo, tmp_path, ticket_db):
+    """An agent's reply that Zalo refuses shows on the ticket the agent is working."""
+    asked = tickets_in(ticket_db).create("away", "request_human", [], channel="zalo")
+    zalo.user_errors["away"] = (-230, "User has not interacted with the OA in the past 7 days")
+    out = zalo_channel(zalo, tmp_path / "c.db").get_output_channel()
+    run(out, "send_response", "away", {"text": "Chào anh, em là Lan ạ.", "agent": True})
+    assert tickets_in(ticket_db).open_ticket_for("away").id == asked.id
+    [message] = tickets_in(ticket_db).undelivered(asked.id)
+    assert (message["text"], message["channel"], message["window_closed"]) == (
+        "Chào anh, em là Lan ạ.", "zalo", True)
+    assert undelivered_messages("away", tmp_path / "c.db")[0]["text"] == message["text"]
 
 
 def test_zalo_retries_5xx_with_backoff_then_delivers(zalo, tmp_path):

@@ -8,8 +8,8 @@ import requests
 
 from bot.channels.zalo import ZaloInput, undelivered_messages, zalo_signature
 from tests.channels.conftest import (ZALO_APP_ID, ZALO_OA_SECRET, channels_db, db_rows,
-                                     last_user_intent, new_id, rasa_log, wait_for_intent,
-                                     zalo_event, zalo_post)
+                                     last_user_intent, new_id, rasa_log, stack_tickets,
+                                     wait_for_intent, zalo_event, zalo_post)
 
 
 def test_signed_text_is_answered_with_a_consultation_message(channel_stack, zalo):
@@ -138,6 +138,14 @@ def test_closed_window_is_recorded_as_undelivered_not_lost(channel_stack, zalo):
     [row] = undelivered_messages(user, channels_db(channel_stack))
     assert row["text"].startswith("Xin chào!") and row["error_code"] == "-230"
     assert "messaging window closed" in rasa_log(channel_stack)
+    # ... and a person sees it: it is on a ticket in the stack's ticket store.
+    tickets = stack_tickets(channel_stack)
+    while tickets.open_ticket_for(user) is None:
+        assert time.monotonic() < deadline, "no ticket for the undelivered message"
+        time.sleep(0.2)
+    ticket = tickets.open_ticket_for(user)
+    assert (ticket.reason, ticket.channel) == ("undelivered", "zalo")
+    assert [m["text"] for m in tickets.undelivered(ticket.id)] == [row["text"]]
 
 
 def test_agent_reply_goes_out_through_the_zalo_channel(channel_stack, zalo):

@@ -120,3 +120,19 @@ def test_webhook_is_signed_and_retried_until_delivered(tmp_path, monkeypatch):
     assert payload["ticket"]["conversation_id"] == "c-1"
     assert payload["ticket"]["transcript"] == [{"role": "customer", "text": "hi"}]
     server.shutdown()
+
+
+def test_undelivered_messages_go_on_the_unresolved_ticket_or_open_one(tmp_path):
+    tickets = store_module.TicketStore(f"sqlite:///{tmp_path / 'h.db'}")
+    opened, new = tickets.add_undelivered("c-1", "zalo", "Đơn đã giao.", "-230 window",
+                                          True, reason="undelivered")
+    assert new and opened.reason == "undelivered" and opened.channel == "zalo"
+    again, new = tickets.add_undelivered("c-1", "zalo", "Bạn còn cần gì không?", "-230",
+                                         True, reason="undelivered")
+    assert not new and again.id == opened.id
+    assert [(m["text"], m["window_closed"]) for m in tickets.undelivered(opened.id)] == [
+        ("Đơn đã giao.", True), ("Bạn còn cần gì không?", True)]
+    assert tickets.undelivered(opened.id)[0]["created_at"].endswith("+00:00")
+    tickets.resolve(opened.id)  # after a resolved ticket, a new one carries the next
+    later, new = tickets.add_undelivered("c-1", "zalo", "x", None, False, reason="undelivered")
+    assert new and later.id != opened.id and len(tickets.undelivered(later.id)) == 1

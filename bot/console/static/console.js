@@ -18,11 +18,15 @@
     bot_failed_twice: "Bot không hiểu 2 lần / Bot failed twice",
     low_confidence: "Bot không chắc chắn / Low confidence",
     callback: "Hẹn gọi lại / Call-back request",
+    undelivered: "Tin nhắn chưa gửi được tới khách / Message not delivered",
   };
   const CHANNELS = {
-    rest: "REST", socketio: "Website", messenger: "Messenger", facebook: "Messenger",
-    zalo: "Zalo",
+    rest: "REST", socketio: "Website", widget: "Website", messenger: "Messenger",
+    facebook: "Messenger", zalo: "Zalo",
   };
+  const NOT_DELIVERED = "Chưa gửi được tới khách / Not delivered to the customer";
+  const WINDOW_CLOSED = "Chưa gửi được tới khách (cửa sổ nhắn tin đã đóng) / " +
+    "Not delivered to the customer (messaging window closed)";
 
   function $(id) { return document.getElementById(id); }
 
@@ -254,11 +258,51 @@
       if (nearBottom && fresh.length) window.scrollTo(0, document.body.scrollHeight);
     }
 
+    // What the customer's channel refused (e.g. Messenger/Zalo window closed): shown on
+    // top, so the agent reaches the customer another way.
+    function renderUndelivered(messages) {
+      const box = $("undelivered");
+      box.replaceChildren();
+      for (const m of messages || []) {
+        const item = el("li", "line undelivered-item");
+        const meta = el("div", "meta");
+        meta.appendChild(el("span", "time", formatTime(m.created_at)));
+        meta.appendChild(el("span", "who", m.window_closed ? WINDOW_CLOSED : NOT_DELIVERED));
+        meta.appendChild(el("span", "channel", channelLabel(m.channel)));
+        item.appendChild(meta);
+        item.appendChild(el("div", "text", m.text));
+        if (!m.window_closed && m.error) item.appendChild(el("div", "faq", m.error));
+        box.appendChild(item);
+      }
+      $("undelivered-box").hidden = box.children.length === 0;
+    }
+
+    // The same customer's conversations on their other channel identities.
+    function renderLinked(conversations) {
+      const box = $("linked");
+      box.replaceChildren();
+      for (const c of conversations || []) {
+        const part = el("details", "linked-conversation");
+        part.open = true;
+        const title = channelLabel(c.channel) + " · " + c.conversation_id +
+          (c.source === "snapshot" ? " · bản ghi lúc chuyển / saved snapshot" : "");
+        part.appendChild(el("summary", null, title));
+        const lines = el("ol", "transcript");
+        for (const line of c.transcript || []) lines.appendChild(lineNode(line));
+        if (!lines.children.length) lines.appendChild(el("li", "muted", "Trống / Empty"));
+        part.appendChild(lines);
+        box.appendChild(part);
+      }
+      $("linked-box").hidden = box.children.length === 0;
+    }
+
     async function load() {
       try {
         const data = await api("GET", "/api/tickets/" + id);
         syncClock(data.now);
         renderTicket(data.ticket);
+        renderUndelivered(data.undelivered);
+        renderLinked(data.linked);
         renderLines(0, data.transcript, data.source);
       } catch (e) {
         showError(e.message);
@@ -322,6 +366,8 @@
         renderTicket(message.ticket);
       } else if (message.type === "transcript" && String(message.ticket) === String(id)) {
         renderLines(message.start, message.lines, message.source);
+      } else if (message.type === "undelivered" && String(message.ticket) === String(id)) {
+        renderUndelivered(message.messages);
       }
     }, function (ws) {
       ws.send(JSON.stringify({ type: "subscribe", ticket: Number(id) }));
