@@ -56,6 +56,20 @@ def stack(model: Path, stack_settings: Path, tmp_path_factory: pytest.TempPathFa
         running.stop()  # also when start-up failed half-way
 
 
+def rasa_log(stack: Stack) -> str:
+    return (stack.var_dir / "logs" / "rasa.log").read_text(encoding="utf-8", errors="replace")
+
+
+def wait_log_count(stack: Stack, marker: str, expected: int, timeout: float = 15) -> int:
+    """How often `marker` is in the Rasa log once it is there `expected` times (the log
+    is written line by line: allow a moment); fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (found := rasa_log(stack).count(marker)) < expected:
+        assert time.monotonic() < deadline, f"{marker!r} logged {found} times, not {expected}"
+        time.sleep(0.2)
+    return found
+
+
 class Customer:
     """One customer talking to the bot over the REST channel."""
 

@@ -23,6 +23,7 @@ from bot.channels.zalo import zalo_signature
 from bot.handoff.store import TicketStore, ticket_store
 from bot.settings import PROJECT_DIR, load_settings
 from bot.stack import Stack, free_port
+from tests.conftest import rasa_log  # noqa: F401 - the channel tests import it from here
 from tests.standins.graph import GraphStandin
 from tests.standins.zalo import ZaloStandin
 
@@ -123,10 +124,6 @@ def stack_tickets(stack: Stack) -> TicketStore:
     """The ticket store of the stack's processes (its HOTRO_CONFIG's)."""
     settings = yaml.safe_load(Path(stack.extra_env["HOTRO_CONFIG"]).read_text(encoding="utf-8"))
     return ticket_store(settings["handoff"]["database_url"])
-
-
-def rasa_log(stack: Stack) -> str:
-    return (stack.var_dir / "logs" / "rasa.log").read_text(encoding="utf-8", errors="replace")
 
 
 def new_id(prefix: str) -> str:

@@ -22,6 +22,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 
 from bot.channels.messenger import signature_256  # noqa: E402
 from bot.channels.zalo import zalo_signature  # noqa: E402
+from tests.conftest import wait_log_count  # noqa: E402
 from tests.fuzzing import (EXAMPLES, FUZZ_SETTINGS, hostile_text, json_values,  # noqa: E402
                            scalars)
 from tests.channels.conftest import (FB_APP_SECRET, ZALO_APP_ID, ZALO_OA_SECRET,  # noqa: E402
@@ -207,13 +208,9 @@ def _fuzz(channel_stack: Any, path: str, header: str, strategy: Any, log_marker:
     assert counts["requests"] >= EXAMPLES
     assert counts["refused"] > EXAMPLES // 2 and counts["accepted"] > 40, counts
 
-    # every refusal has its log line (the log is written line by line; allow a moment)
-    deadline = time.monotonic() + 15
-    while rasa_log(channel_stack).count(log_marker) - refused_before < counts["refused"]:
-        assert time.monotonic() < deadline, (
-            rasa_log(channel_stack).count(log_marker) - refused_before, counts)
-        time.sleep(0.2)
-    assert rasa_log(channel_stack).count(log_marker) - refused_before == counts["refused"]
+    # every refusal has its log line
+    expected = refused_before + counts["refused"]
+    assert wait_log_count(channel_stack, log_marker, expected) == expected
     assert f"{log_marker}: unexpected error" not in rasa_log(channel_stack)
     assert requests.get(f"{channel_stack.rasa_url}/status", timeout=30).status_code == 200
     return counts

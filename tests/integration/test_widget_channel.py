@@ -12,14 +12,10 @@ import requests
 import socketio
 from hypothesis import given, strategies as st
 
-from tests.conftest import Customer
+from tests.conftest import Customer, rasa_log, wait_log_count
 from tests.fuzzing import EXAMPLES, FUZZ_SETTINGS, hostile_text, json_values
 
 REJECTED = "widget: rejected a message"
-
-
-def rasa_log(stack) -> str:
-    return (stack.var_dir / "logs" / "rasa.log").read_text(encoding="utf-8", errors="replace")
 
 
 class Tab:
@@ -114,9 +110,7 @@ def test_bad_messages_get_a_clear_error_and_a_log_line(stack, tab, payload, code
         time.sleep(0.05)
     assert tab.errors[0]["code"] == code and " / " in tab.errors[0]["text"]  # vi / en
     assert tab.received == []  # the bot never read it
-    while rasa_log(stack).count(REJECTED) == before:
-        assert time.monotonic() < deadline, "the rejection was not logged"
-        time.sleep(0.1)
+    wait_log_count(stack, REJECTED, before + 1)  # and logged
 
 
 def test_a_message_sent_again_after_a_reconnect_is_answered_once(stack, tab):
@@ -223,11 +217,8 @@ def test_fuzz_the_widget_socket_and_history(stack, tab):
     print("widget fuzz:", counts)
     assert counts["payloads"] >= EXAMPLES and counts["history"] >= EXAMPLES
     assert counts["refused"] > EXAMPLES // 2 and counts["answered"] > 30, counts
-    deadline = time.monotonic() + 15
-    while rasa_log(stack).count(REJECTED) - refused_before < counts["refused"]:
-        assert time.monotonic() < deadline, (
-            rasa_log(stack).count(REJECTED) - refused_before, counts)
-        time.sleep(0.2)
+    expected = refused_before + counts["refused"]
+    assert wait_log_count(stack, REJECTED, expected) == expected  # each one logged
     # Still up, and a new customer still gets an answer.
     fresh = Tab(stack)
     try:
