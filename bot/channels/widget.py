@@ -224,20 +224,20 @@ class WidgetInput(SocketIOInput):
         async def history(request: Request) -> HTTPResponse:
             # CORS headers come from `rasa run --cors` (hotro run: "*"), not from here:
             # a second Access-Control-Allow-Origin would make browsers refuse both.
-            cors = {"Cache-Control": "no-store"}
+            headers = {"Cache-Control": "no-store"}
             session_id = request.args.get("session_id") or ""
             if not SESSION_ID.fullmatch(session_id):
                 logger.warning("widget: history asked with an invalid session id")
                 return response.json({"error": ERRORS["no_session"]}, status=400,
-                                     headers=cors)
+                                     headers=headers)
             tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
             events = [e.as_dict() for e in tracker.events] if tracker else []
             # Only widget conversations: a session id must not open another channel's.
             if any(e.get("event") == "user" and e.get("input_channel") != CHANNEL
                    for e in events):
                 logger.warning("widget: history refused for a non-widget conversation")
-                return response.json({"messages": []}, headers=cors)
-            return response.json({"messages": history_of(events)}, headers=cors)
+                return response.json({"messages": []}, headers=headers)
+            return response.json({"messages": history_of(events)}, headers=headers)
 
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:

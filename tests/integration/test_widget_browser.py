@@ -2,7 +2,8 @@
 the DevTools Protocol by tests/browser.py) against the real Rasa and action servers: the
 demo page served by the stack, a question in Vietnamese, the history after a reload, HTML
 shown as text, "Gặp nhân viên", an agent's named reply, the CSAT stars, a phone-sized
-screen, the keyboard and a network drop. A missing Chromium FAILS these tests."""
+screen, the keyboard and a network drop. The agent works in the real console (its API). A
+missing Chromium FAILS these tests."""
 from __future__ import annotations
 
 import os
@@ -64,7 +65,8 @@ def session_id(browser: Browser, stack) -> str:
     return browser.wait_for(f"JSON.parse(localStorage.getItem({key!r}) || 'null')")
 
 
-def test_customer_asks_reloads_and_reaches_a_person(browser, stack, tickets, wait_ticket):
+def test_customer_asks_reloads_and_reaches_a_person(browser, stack, tickets, wait_ticket,
+                                                     agent):
     open_demo(browser, stack)
     assert browser.evaluate(shadow("root.querySelector('.panel').hidden")) is True
     browser.click(W + ".launcher")
@@ -109,26 +111,18 @@ def test_customer_asks_reloads_and_reaches_a_person(browser, stack, tickets, wai
     browser.wait_for(f"{tab2_bot}.some(e => e.textContent.includes('#{ticket.id}'))")
     assert XSS in [line["text"] for line in ticket.transcript]
 
-    # An agent's reply (what the console sends through Rasa) shows with her name.
-    reply = requests.post(
-        f"{stack.rasa_url}/conversations/{sid}/tracker/events", timeout=30,
-        params={"output_channel": "latest", "execute_side_effects": "true"},
-        json=[{"event": "bot", "text": "Chào bạn, mình là Lan, mình xem đơn giúp bạn nhé.",
-               "metadata": {"agent": "lan", "agent_name": "Nguyễn Thị Lan"}}])
-    reply.raise_for_status()
+    # The agent answers from the console: the reply shows with her name.
+    console = f"{stack.console_url}/api/tickets/{ticket.id}"
+    agent.get(f"{stack.console_url}/", timeout=30).raise_for_status()  # she is online
+    agent.post(f"{console}/reply", json={"text": "Chào bạn, mình là Lan, mình xem đơn giúp "
+                                                 "bạn nhé."}, timeout=30).raise_for_status()
     wait_bubble(browser, "agent", "mình là Lan", timeout=30)
-    assert "Nguyễn Thị Lan (nhân viên)" in browser.evaluate(shadow(
-        "root.querySelector('.log .msg.agent .who').textContent"))
+    assert browser.evaluate(shadow(
+        "root.querySelector('.log .msg.agent .who').textContent")) == "lan (nhân viên): "
 
-    # The agent resolves (as the console does): the widget asks for stars, the customer
-    # picks five, the rating is stored.
-    base = f"{stack.rasa_url}/conversations/{sid}"
-    requests.post(f"{base}/tracker/events", json=[{"event": "resume"}],
-                  timeout=30).raise_for_status()
-    requests.post(f"{base}/execute", params={"output_channel": "latest"},
-                  json={"name": "utter_ask_rating"}, timeout=60).raise_for_status()
-    requests.post(f"{base}/tracker/events", json=[{"event": "action", "name": "action_listen"}],
-                  timeout=30).raise_for_status()
+    # She resolves the ticket: the widget asks for stars, the customer picks five, the
+    # rating is stored.
+    agent.post(f"{console}/resolve", json={}, timeout=60).raise_for_status()
     browser.wait_for(shadow("root.querySelectorAll('.choices.stars button').length === 5"),
                      timeout=30)
     labels = browser.evaluate(shadow(
