@@ -254,16 +254,16 @@
   function bubble(m) {
     var role = m.role === "customer" || m.role === "agent" || m.role === "notice" ? m.role : "bot";
     var node = el("div", { "class": "msg " + role + (m.pending ? " pending" : "") });
-    var who = role === "customer" ? TEXT.you : role === "agent"
-      ? (m.agent_name || "") + TEXT.agent : role === "bot" ? TEXT.bot : "";
-    if (who) node.appendChild(el("span", { "class": who === TEXT.you || role === "bot" ? "who sr" : "who" }, who + ": "));
+    // Who speaks: shown for an agent, read out by screen readers for everyone.
+    var who = { customer: TEXT.you, bot: TEXT.bot, agent: (m.agent_name || "") + TEXT.agent }[role];
+    if (who) node.appendChild(el("span", { "class": role === "agent" ? "who" : "who sr" }, who + ": "));
     node.appendChild(el("span", { "class": "text" }, m.text));
     if (m.pending) node.appendChild(el("span", { "class": "note" }, m.failed ? TEXT.failed : TEXT.pending));
     return node;
   }
 
   function renderChoices() {
-    while (choices.firstChild) choices.removeChild(choices.firstChild);
+    choices.replaceChildren();
     var last = messages[messages.length - 1];
     if (!last || last.role === "customer" || !last.buttons || !last.buttons.length) return;
     var rating = last.buttons.every(function (b) { return /^\/rate\b/.test(b.payload); });
@@ -295,7 +295,7 @@
   }
 
   function renderAll() {
-    while (log.firstChild) log.removeChild(log.firstChild);
+    log.replaceChildren();
     if (!messages.length) log.appendChild(bubble({ role: "bot", text: TEXT.empty }));
     messages.forEach(function (m) { log.appendChild(m.node = bubble(m)); });
     renderChoices();
@@ -303,7 +303,7 @@
   }
 
   function add(m) {
-    if (!messages.length) while (log.firstChild) log.removeChild(log.firstChild);
+    if (!messages.length) log.replaceChildren();  // the greeting goes
     messages.push(m);
     log.appendChild(m.node = bubble(m));
     renderChoices();
@@ -347,7 +347,7 @@
     save("outbox", outbox().concat([item]));
     add({ role: "customer", text: title || message, client_id: item.client_id,
           pending: true, time: item.time });
-    while (choices.firstChild) choices.removeChild(choices.firstChild);
+    choices.replaceChildren();
     if (sessionId && deliver(item)) showTyping(true);
   }
 
