@@ -32,7 +32,8 @@
       offline: "Mất kết nối, đang kết nối lại… Tin nhắn của bạn sẽ được gửi khi có mạng.",
       bot: "Trợ lý ảo", you: "Bạn", agent: " (nhân viên)", pending: "đang gửi…",
       failed: "chưa gửi được", log: "Các tin nhắn", choices: "Lựa chọn nhanh",
-      rating: "Đánh giá từ 1 đến 5 sao", star: " sao", empty: "Chào bạn! Bạn cần hỗ trợ gì?"
+      rating: "Đánh giá từ 1 đến 5 sao", stars: ["1 sao", "2 sao", "3 sao", "4 sao", "5 sao"],
+      empty: "Chào bạn! Bạn cần hỗ trợ gì?"
     },
     en: {
       title: "Customer support", open: "Open the support chat", close: "Close the chat",
@@ -41,7 +42,8 @@
       offline: "Connection lost, reconnecting… Your messages will be sent once back online.",
       bot: "Assistant", you: "You", agent: " (agent)", pending: "sending…",
       failed: "not sent", log: "Messages", choices: "Quick replies",
-      rating: "Rate from 1 to 5 stars", star: " stars", empty: "Hello! How can we help you?"
+      rating: "Rate from 1 to 5 stars", stars: ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"],
+      empty: "Hello! How can we help you?"
     }
   }[LANG];
   var TITLE = data.title || TEXT.title;
@@ -271,7 +273,7 @@
       choices.setAttribute("aria-label", TEXT.rating);
       choices.className = "choices stars";
       last.buttons.forEach(function (b, i) {
-        var star = el("button", { type: "button", "aria-label": (i + 1) + TEXT.star }, "★");
+        var star = el("button", { type: "button", "aria-label": TEXT.stars[i] || b.title }, "★");
         star.addEventListener("mouseenter", function () { lightStars(i); });
         star.addEventListener("focus", function () { lightStars(i); });
         star.addEventListener("click", function () { send(b.payload, b.title); });
