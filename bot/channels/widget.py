@@ -10,7 +10,8 @@ Socket.io (path /socket.io, events `session_request` / `session_confirm`,
   `{"ok": false}`; a handled message is acked `{"ok": true}` after the bot has answered;
 - the widget may send `metadata.client_id`; a message whose id was already handled in
   that session is not processed twice (the widget re-sends unacked messages after a
-  reconnect);
+  reconnect). The handled ids are kept, bounded, in channels.db like Messenger's and
+  Zalo's, so this holds across a restart;
 - bot messages carry `time` and, for an agent's reply, `agent_name`.
 
 HTTP, under /webhooks/widget/:
@@ -22,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -34,6 +34,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
+from bot.channels.webhook_base import ChannelStore, default_db_path
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 MAX_CLIENT_ID_CHARS = 64
 MAX_TITLE_CHARS = 200  # the title of a pressed button, shown in the history
-SEEN_PER_PROCESS = 10_000  # client message ids remembered for dedupe
 
 ERRORS = {
     "bad_request": "Tin nhắn không hợp lệ. / The message is not valid.",
@@ -145,21 +145,16 @@ class WidgetOutput(SocketIOOutput):
                                                 **self._extras(kwargs)})
 
 
-class _SeenIds:
-    """Client message ids already handled, newest kept (bounded)."""
+class WidgetStore(ChannelStore):
+    """The widget messages already handled, by session and client id (bounded)."""
 
-    def __init__(self, size: int = SEEN_PER_PROCESS) -> None:
-        self.size = size
-        self._ids: "OrderedDict[tuple, None]" = OrderedDict()
-
-    def add(self, key: tuple) -> bool:
-        """False if `key` was seen before."""
-        if key in self._ids:
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
+    channel = CHANNEL
+    seen_table, seen_column = "widget_seen", "message_key"
+    schema = """
+        CREATE TABLE IF NOT EXISTS widget_seen (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, message_key TEXT UNIQUE NOT NULL,
+            at REAL NOT NULL);
+    """
 
 
 class WidgetInput(SocketIOInput):
@@ -172,15 +167,15 @@ class WidgetInput(SocketIOInput):
         credentials = credentials or {}
         return cls(int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)),
                    credentials.get("socketio_path", "/socket.io"),
-                   credentials.get("widget_dir"))
+                   credentials.get("widget_dir"), credentials.get("db"))
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
                  socketio_path: str = "/socket.io",
-                 widget_dir: Optional[str] = None) -> None:
+                 widget_dir: Optional[str] = None, db: Optional[str] = None) -> None:
         super().__init__(session_persistence=True, socketio_path=socketio_path)
         self.max_message_chars = max_message_chars
         self.widget_dir = Path(widget_dir) if widget_dir else WIDGET_DIR
-        self.seen = _SeenIds()
+        self.store = WidgetStore(db or default_db_path())
 
     def get_output_channel(self) -> Optional[WidgetOutput]:
         return WidgetOutput(self.sio, self.bot_message_evt) if self.sio else None
@@ -267,7 +262,7 @@ class WidgetInput(SocketIOInput):
             sio.enter_room(sid, session_id)  # replies reach a tab that reconnected
             metadata = dict(data.get("metadata") or {})
             client_id = metadata.get("client_id")
-            if client_id and not self.seen.add((session_id, client_id)):
+            if client_id and not self.store.first_time(f"{session_id}:{client_id}"):
                 logger.info("widget: message %s of %s already handled", client_id, session_id)
                 return {"ok": True, "duplicate": True}
             await on_new_message(UserMessage(
