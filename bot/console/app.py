@@ -157,15 +157,10 @@ def ticket_id_of(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-async def live_transcript(app: web.Application, ticket: Ticket) -> tuple:
+async def live_transcript(app: web.Application, conversation_id: str,
+                          ticket: Optional[Ticket] = None) -> tuple:
     """(lines, "live", None) from Rasa's tracker, or (snapshot lines, "snapshot", error)
-    if Rasa fails."""
-    return await conversation_transcript(app, ticket.conversation_id, ticket)
-
-
-async def conversation_transcript(app: web.Application, conversation_id: str,
-                                  ticket: Optional[Ticket] = None) -> tuple:
-    """As live_transcript; the snapshot is `ticket`'s, else the conversation's latest."""
+    if Rasa fails: the snapshot is `ticket`'s, else the conversation's latest ticket's."""
     try:
         events = await app[RASA].tracker_events(conversation_id)
         return build_transcript(events), "live", None
@@ -182,7 +177,7 @@ async def linked_transcripts(app: web.Application, ticket: Ticket) -> List[Dict[
                             ticket.conversation_id)
     # Rasa keeps one tracker per sender id whatever the channel: that one is shown already.
     others = [(c, s) for c, s in others if s != ticket.conversation_id][-MAX_LINKED:]
-    found = await asyncio.gather(*(conversation_transcript(app, s) for _, s in others))
+    found = await asyncio.gather(*(live_transcript(app, s) for _, s in others))
     return [{"channel": channel, "conversation_id": sender, "transcript": lines,
              "source": source}
             for (channel, sender), (lines, source, _) in zip(others, found)]
@@ -361,7 +356,8 @@ async def api_ticket(request: web.Request) -> web.Response:
     if ticket is None:
         return json_error(404, "Không có yêu cầu này / No such ticket")
     (lines, source, error), linked, undelivered = await asyncio.gather(
-        live_transcript(request.app, ticket), linked_transcripts(request.app, ticket),
+        live_transcript(request.app, ticket.conversation_id, ticket),
+        linked_transcripts(request.app, ticket),
         blocking(request.app[TICKETS].undelivered, ticket.id))
     return web.json_response({"ticket": summary(ticket), "transcript": lines,
                               "source": source, "rasa_error": error, "linked": linked,
@@ -618,7 +614,7 @@ async def _push_ticket(app: web.Application, sub: Subscriber) -> None:
         sub.undelivered = undelivered
         await sub.ws.send_json({"type": "undelivered", "ticket": ticket_id,
                                 "messages": undelivered})
-    lines, source, error = await live_transcript(app, ticket)
+    lines, source, error = await live_transcript(app, ticket.conversation_id, ticket)
     if sub.ticket_id != ticket_id:  # re-subscribed while Rasa answered
         return
     if source != sub.source and error:
