@@ -102,19 +102,26 @@ def customer(stack: Stack) -> Customer:
 
 
 class SocketCustomer:
-    """A customer on the socket.io channel (the widget's): replies, including an agent's,
-    are pushed to them, so they can arrive at any time."""
+    """A customer on the widget's socket.io channel, as the widget script talks to it:
+    replies, including an agent's, are pushed, so they can arrive at any time."""
 
-    def __init__(self, stack: Stack, session_id: str | None = None) -> None:
+    def __init__(self, stack: Stack, session_id: Any = None) -> None:
         import socketio
 
-        self.session_id = session_id or uuid.uuid4().hex  # the widget channel's form
         self.received: List[Dict[str, Any]] = []
-        self._client = socketio.Client(reconnection=False)
-        self._client.on("bot_uttered", self.received.append)
-        self._client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
-        self._client.emit("session_request", {"session_id": self.session_id})
-        time.sleep(0.5)
+        self.errors: List[Dict[str, Any]] = []  # hotro_error events
+        self.confirmed: List[str] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("bot_uttered", self.received.append)
+        self.client.on("hotro_error", self.errors.append)
+        self.client.on("session_confirm", self.confirmed.append)
+        self.client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
+        self.client.emit("session_request", {"session_id": session_id})
+        deadline = time.monotonic() + 30
+        while not self.confirmed:
+            assert time.monotonic() < deadline, "no session_confirm"
+            time.sleep(0.05)
+        self.session_id = self.confirmed[0]  # the server makes one if none or a bad one
 
     @classmethod
     def resume(cls, stack: Stack, session_id: str) -> "SocketCustomer":
@@ -122,7 +129,14 @@ class SocketCustomer:
         return cls(stack, session_id)
 
     def send(self, text: str) -> None:
-        self._client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    def say(self, message: Any, **metadata: Any) -> Any:
+        """Sends and returns the server's acknowledgement (it comes after the bot answered)."""
+        payload = {"session_id": self.session_id, "message": message}
+        if metadata:
+            payload["metadata"] = metadata
+        return self.client.call("user_uttered", payload, timeout=60)
 
     def wait_for(self, fragment: str, timeout: float = 60) -> Dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -134,7 +148,7 @@ class SocketCustomer:
         raise AssertionError(f"never received {fragment!r}; got {self.received!r}")
 
     def close(self) -> None:
-        self._client.disconnect()
+        self.client.disconnect()
 
 
 @pytest.fixture

@@ -5,52 +5,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 import requests
-import socketio
 from hypothesis import given, strategies as st
 
-from tests.conftest import Customer, rasa_log, wait_log_count
+from tests.conftest import Customer, SocketCustomer, rasa_log, wait_log_count
 from tests.fuzzing import EXAMPLES, FUZZ_SETTINGS, hostile_text, json_values
 
 REJECTED = "widget: rejected a message"
 
 
-class Tab:
-    """A browser tab's socket: what the widget script does, in Python."""
-
-    def __init__(self, stack, session_id: Any = None) -> None:
-        self.received: List[Dict[str, Any]] = []
-        self.errors: List[Dict[str, Any]] = []
-        self.confirmed: List[str] = []
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("bot_uttered", self.received.append)
-        self.client.on("hotro_error", self.errors.append)
-        self.client.on("session_confirm", self.confirmed.append)
-        self.client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
-        self.client.emit("session_request", {"session_id": session_id})
-        deadline = time.monotonic() + 30
-        while not self.confirmed:
-            assert time.monotonic() < deadline, "no session_confirm"
-            time.sleep(0.05)
-        self.session_id = self.confirmed[0]
-
-    def say(self, message: Any, **metadata: Any) -> Any:
-        """Sends and waits for the server's acknowledgement (after the bot answered)."""
-        payload = {"session_id": self.session_id, "message": message}
-        if metadata:
-            payload["metadata"] = metadata
-        return self.client.call("user_uttered", payload, timeout=60)
-
-    def close(self) -> None:
-        self.client.disconnect()
-
-
 @pytest.fixture
 def tab(stack):
-    opened = Tab(stack)
+    """A browser tab's socket: what the widget script does, in Python."""
+    opened = SocketCustomer(stack)
     yield opened
     opened.close()
 
@@ -71,12 +41,12 @@ def test_script_and_demo_page_are_served(stack):
 
 
 def test_a_new_or_invalid_session_id_gets_a_fresh_random_one(stack):
-    first, forged = Tab(stack), Tab(stack, session_id="../../conversations/admin")
+    first, forged = SocketCustomer(stack), SocketCustomer(stack, session_id="../../conversations/admin")
     try:
         for opened in (first, forged):
             assert len(opened.session_id) == 32 and int(opened.session_id, 16) >= 0
         assert first.session_id != forged.session_id
-        again = Tab(stack, session_id=first.session_id)  # a reload keeps its session
+        again = SocketCustomer(stack, session_id=first.session_id)  # a reload keeps its session
         assert again.session_id == first.session_id
         again.close()
     finally:
@@ -119,7 +89,7 @@ def test_a_message_sent_again_after_a_reconnect_is_answered_once(stack, tab):
     answers = len(tab.received)
     assert answers >= 1
     # The network dropped before the ack arrived: the widget re-sends from a new socket.
-    again = Tab(stack, session_id=tab.session_id)
+    again = SocketCustomer(stack, session_id=tab.session_id)
     try:
         assert again.say("xin chào", client_id=client_id) == {"ok": True, "duplicate": True}
         time.sleep(1)
@@ -220,7 +190,7 @@ def test_fuzz_the_widget_socket_and_history(stack, tab):
     expected = refused_before + counts["refused"]
     assert wait_log_count(stack, REJECTED, expected) == expected  # each one logged
     # Still up, and a new customer still gets an answer.
-    fresh = Tab(stack)
+    fresh = SocketCustomer(stack)
     try:
         assert fresh.say("xin chào") == {"ok": True} and fresh.received
     finally:
