@@ -9,9 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff.contact import find_contact, find_email, find_phone
+from bot.handoff.contact import contact_of, email_of, phone_of
 from bot.handoff.decision import FAILED_TWICE, earlier_failures, request_reason
-from bot.handoff.handoff import hand_off
+from bot.handoff.handoff import hand_off, note_order_id
 from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import ticket_store
 from bot.settings import load_settings
@@ -73,7 +73,8 @@ class ActionSaveContact(Action):
     def run(self, dispatcher, tracker, domain):
         language = language_of(tracker)
         text = tracker.latest_message.get("text") or ""
-        contact = find_contact(text)
+        entities = tracker.latest_message.get("entities") or []
+        contact = contact_of(text, entities)
         if contact is None:
             dispatcher.utter_message(text=(
                 "That doesn't look like a valid phone number or email. Could you check it? "
@@ -82,11 +83,14 @@ class ActionSaveContact(Action):
                 "ví dụ 0912 345 678 hoặc ten@email.com."))
             return []
         store = ticket_store()
-        ticket = store.open_ticket_for(tracker.sender_id) or hand_off(
-            tracker.sender_id, tracker.events, "callback", language,
-            channel=tracker.get_latest_input_channel() or "").ticket
+        ticket = store.open_ticket_for(tracker.sender_id)
+        if ticket is None:
+            ticket = hand_off(tracker.sender_id, tracker.events, "callback", language,
+                              channel=tracker.get_latest_input_channel() or "").ticket
+        else:
+            note_order_id(ticket, tracker.events)
         store.set_contact(ticket.id, contact)
-        link_customer(tracker, text)
+        link_customer(tracker, text, entities)
         dispatcher.utter_message(text=(
             f"Thank you! A person will contact you at {contact} (request #{ticket.id})."
             if language == "en" else
@@ -94,13 +98,13 @@ class ActionSaveContact(Action):
         return []
 
 
-def link_customer(tracker: Tracker, text: str) -> None:
+def link_customer(tracker: Tracker, text: str, entities: List[Dict[Text, Any]]) -> None:
     """The same phone or email on another channel is the same customer: agents then see
     their earlier conversations. The call-back is already saved, so a failure here is
     only logged."""
     try:
         customer_profiles().link(tracker.get_latest_input_channel() or "", tracker.sender_id,
-                                 phone=find_phone(text), email=find_email(text))
+                                 phone=phone_of(text, entities), email=email_of(text, entities))
     except Exception:
         logger.exception("could not link %s to a customer profile", tracker.sender_id)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Dict, Iterable, Optional
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Vietnamese mobile (03/05/07/08/09 + 8 digits) or landline (02x + 8 digits), with or
@@ -27,3 +27,34 @@ def find_phone(text: str) -> Optional[str]:
 
 def find_contact(text: str) -> Optional[str]:
     return find_phone(text) or find_email(text)
+
+
+def _entity_values(entities: Iterable[Dict[str, Any]], name: str) -> Iterable[str]:
+    for entity in entities or ():
+        if isinstance(entity, dict) and entity.get("entity") == name and entity.get("value"):
+            yield str(entity["value"])
+
+
+def phone_of(text: str, entities: Iterable[Dict[str, Any]] = ()) -> Optional[str]:
+    """The message's phone number: the NLU's `phone` entity if it has a valid one (the
+    spaCy extractor, bot/nlu/entities.py), else the first valid number in the text."""
+    for value in _entity_values(entities, "phone"):
+        phone = find_phone(value)
+        if phone:
+            return phone
+    return find_phone(text)
+
+
+def email_of(text: str, entities: Iterable[Dict[str, Any]] = ()) -> Optional[str]:
+    """The message's email: the NLU's `email` entity if valid, else found in the text."""
+    for value in _entity_values(entities, "email"):
+        email = find_email(value)
+        if email:
+            return email
+    return find_email(text)
+
+
+def contact_of(text: str, entities: Iterable[Dict[str, Any]] = ()) -> Optional[str]:
+    """find_contact with the NLU's entities first."""
+    entities = list(entities or ())
+    return phone_of(text, entities) or email_of(text, entities)

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional, Sequence
 from bot.handoff.decision import UNDELIVERED
 from bot.handoff.office_hours import is_open
 from bot.handoff.store import Ticket, WAITING, ticket_store
-from bot.handoff.transcript import build_transcript
+from bot.handoff.transcript import build_transcript, mentioned_order_id
 from bot.handoff.webhook import notify_helpdesk
 from bot.settings import load_settings
 
@@ -36,7 +36,8 @@ def hand_off(conversation_id: str, events: Sequence[Dict[str, Any]], reason: str
     support = settings["support"]
     store = ticket_store()
     ticket = store.create(conversation_id, reason, build_transcript(events), channel=channel,
-                          customer_name=customer_name, language=language)
+                          customer_name=customer_name, language=language,
+                          order_id=mentioned_order_id(events))
     notify_helpdesk(ticket)
     logger.info("handoff: ticket #%d for %s (%s)", ticket.id, conversation_id, reason)
 
@@ -72,6 +73,14 @@ def hand_off(conversation_id: str, events: Sequence[Dict[str, Any]], reason: str
             f"khách đang chờ trước bạn, nhân viên sẽ trả lời trong khoảng {minutes} phút. Bạn "
             f"cứ nhắn tiếp ở đây, nhân viên sẽ đọc được toàn bộ cuộc trò chuyện.")
     return Handoff(ticket, text, agent_available=True)
+
+
+def note_order_id(ticket: Ticket, events: Sequence[Dict[str, Any]]) -> Ticket:
+    """Keeps on `ticket` the order number the customer mentioned last in `events`."""
+    order_id = mentioned_order_id(events)
+    if order_id and order_id != ticket.order_id:
+        return ticket_store().set_order_id(ticket.id, order_id) or ticket
+    return ticket
 
 
 def hand_off_undelivered(conversation_id: str, channel: str, text: str,

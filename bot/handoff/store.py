@@ -4,7 +4,8 @@ A ticket is `waiting` until an agent takes it (`open`), then `resolved`. A conve
 has at most one unresolved ticket; asking for a person again reuses it. Every change
 is committed before the call returns, so a crash loses nothing already acknowledged.
 Messages a channel could not deliver to the customer are kept on the conversation's
-ticket (`add_undelivered`), so a person sees them.
+ticket (`add_undelivered`), so a person sees them. A ticket also keeps the order number
+the customer mentioned (`order_id`, from the NLU's order_id entity), if any.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import (Boolean, Column, DateTime, Integer, String, Text, create_engine,
-                        event, select)
+                        event, inspect, select)
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 Base = declarative_base()
@@ -41,6 +44,7 @@ class TicketRow(Base):
     assigned_at = Column(DateTime)
     resolved_at = Column(DateTime)
     contact = Column(String(255))
+    order_id = Column(String(64))  # added after the first release: see _add_missing_columns
     transcript_json = Column(Text, nullable=False, default="[]")
 
 
@@ -92,13 +96,15 @@ class Ticket:
     assigned_at: Optional[datetime]
     resolved_at: Optional[datetime]
     contact: Optional[str]
+    order_id: Optional[str]
     transcript: List[Dict[str, Any]]
 
     @classmethod
     def of(cls, row: TicketRow) -> "Ticket":
         return cls(row.id, row.conversation_id, row.channel, row.customer_name, row.language,
                    row.reason, row.status, row.created_at, row.assigned_to, row.assigned_at,
-                   row.resolved_at, row.contact, json.loads(row.transcript_json or "[]"))
+                   row.resolved_at, row.contact, row.order_id,
+                   json.loads(row.transcript_json or "[]"))
 
     def as_dict(self) -> Dict[str, Any]:
         out = dict(self.__dict__)
@@ -121,10 +127,31 @@ def make_engine(url: str):
     return engine
 
 
+# Nullable columns added to existing tables after their first release: a database made by
+# an older hotro gets them at start-up (create_all only creates missing tables).
+_ADDED_COLUMNS = {"tickets": {"order_id": "VARCHAR(64)"}}
+
+
+def _add_missing_columns(engine) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspect(engine).get_columns(table)}
+        for name, sql_type in columns.items():
+            if name in present:
+                continue
+            try:
+                with engine.begin() as connection:
+                    connection.execute(sql_text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
+            except (OperationalError, ProgrammingError):
+                # Another process (action server, console) added it at the same moment.
+                if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                    raise
+
+
 class TicketStore:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self.session = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()  # one writer at a time within a process
 
@@ -138,8 +165,9 @@ class TicketStore:
 
     def create(self, conversation_id: str, reason: str, transcript: List[Dict[str, Any]],
                channel: str = "", customer_name: Optional[str] = None,
-               language: str = "vi") -> Ticket:
-        """A new waiting ticket, or the conversation's unresolved one with a fresh transcript."""
+               language: str = "vi", order_id: Optional[str] = None) -> Ticket:
+        """A new waiting ticket, or the conversation's unresolved one with a fresh transcript
+        (and the order number, when the conversation mentioned one)."""
         with self._lock, self.session() as session, session.begin():
             row = session.execute(
                 select(TicketRow).where(TicketRow.conversation_id == conversation_id,
@@ -150,6 +178,8 @@ class TicketStore:
                                 language=language, status=WAITING, created_at=utcnow())
                 session.add(row)
             row.transcript_json = json.dumps(transcript, ensure_ascii=False)
+            if order_id:
+                row.order_id = order_id
             session.flush()
             return Ticket.of(row)
 
@@ -217,6 +247,9 @@ class TicketStore:
 
     def set_contact(self, ticket_id: int, contact: str) -> Optional[Ticket]:
         return self._update(ticket_id, contact=contact)
+
+    def set_order_id(self, ticket_id: int, order_id: str) -> Optional[Ticket]:
+        return self._update(ticket_id, order_id=order_id)
 
     def latest_ticket_for(self, conversation_id: str) -> Optional[Ticket]:
         with self.session() as session:

@@ -1,8 +1,9 @@
 """The transcript of a conversation, read from Rasa tracker events.
 
 The tracker is the transcript: every customer, bot and agent message with its time, and
-for customer messages the detected intent with its confidence and the FAQ matches the
-bot considered. Works on the event dicts of Rasa's HTTP API and of rasa-sdk's Tracker.
+for customer messages the detected intent with its confidence, the entities found in it
+(phone, email, order_id, money, date: bot/nlu/entities.py) and the FAQ matches the bot
+considered. Works on the event dicts of Rasa's HTTP API and of rasa-sdk's Tracker.
 """
 from __future__ import annotations
 
@@ -16,13 +17,40 @@ def _iso(timestamp: Optional[float]) -> Optional[str]:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
 
 
+# Not shown per message: the language tag covers the whole message and is the
+# conversation's language anyway.
+_NOT_SHOWN = {"language"}
+
+
+def message_entities(parse_data: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The entities of one parsed customer message: entity, value, start, end."""
+    out = []
+    for entity in parse_data.get("entities") or []:
+        if not isinstance(entity, dict) or entity.get("entity") in _NOT_SHOWN:
+            continue
+        out.append({key: entity.get(key) for key in ("entity", "value", "start", "end")})
+    return out
+
+
+def mentioned_order_id(events: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The order number the customer mentioned last in the conversation, if any."""
+    order_id = None
+    for event in events:
+        if event.get("event") != "user":
+            continue
+        for entity in message_entities(event.get("parse_data") or {}):
+            if entity["entity"] == "order_id" and entity["value"]:
+                order_id = str(entity["value"])[:64]
+    return order_id
+
+
 def transcript_line(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """One transcript line for a user or bot event; None for other events."""
     kind = event.get("event")
     if kind == "user":
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
-        return {
+        line = {
             "time": _iso(event.get("timestamp")),
             "role": "customer",
             "text": event.get("text") or "",
@@ -30,6 +58,10 @@ def transcript_line(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
             "intent": intent.get("name"),
             "confidence": intent.get("confidence"),
         }
+        entities = message_entities(parse)
+        if entities:
+            line["entities"] = entities
+        return line
     if kind == "bot":
         metadata = event.get("metadata") or {}
         line = {
