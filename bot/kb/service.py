@@ -23,10 +23,12 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
+
 from bot.kb.corpus import CorpusError, Entry
 from bot.kb.index import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
                           build_index, manifest_stamp)
-from bot.kb.search import KnowledgeBase
+from bot.kb.search import KnowledgeBase, fit_index_decision
 from bot.text import detect_language
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,8 @@ class _Service:
         except (IndexMissingError, IndexMismatchError, IndexCorruptError) as exc:
             log.info("FAQ index needs building: %s", exc)
             try:
-                report = build_index(self.corpus_dir, self.index_dir, self.embedder_spec, progress=False)
+                report = build_index(self.corpus_dir, self.index_dir, self.embedder_spec, progress=False,
+                                     decision=lambda data: fit_index_decision(data, self.settings))
                 log.info(report.summary())
             except CorpusError as corpus_exc:
                 log.error("FAQ corpus is invalid, cannot build the index:\n%s", corpus_exc)
@@ -228,6 +231,29 @@ def _abstain(lang: str, score: float = 0.0, key: str = "abstain", **extra: Any) 
     return _reply("abstain", TEXTS[key][lang], lang, [_handoff_button(lang)], None, score, **extra)
 
 
+def decide(text: str, language: Optional[str] = None, cached: Optional[Tuple[str, str, Any]] = None,
+           settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The FAQ decision for `text` as plain data (what the NLU router puts in the parse data
+    and `reply_for` turns into words). `cached`: (embedder spec, embedded text, vector) of
+    the NLU featurizer, reused when it embedded exactly what the search would. Raises when
+    the knowledge base is unavailable."""
+    kb = get_knowledge_base(settings)
+    vector = None
+    if cached is not None:
+        spec, embedded, cached_vector = cached
+        if spec == kb.embedder.spec and embedded == kb.embedding_text(text, language)[1]:
+            vector = np.asarray(cached_vector, dtype=np.float32)
+    decision = kb.decide(text, language=language, vector=vector)
+    ids = [h.entry_id for h in decision.hits]
+    top = decision.top
+    return {"kind": decision.kind, "entry_id": ids[0] if decision.kind == "answer" else None,
+            "confidence": round(float(decision.confidence), 4),
+            "score": round(float(top.score), 4) if top else 0.0,
+            "suggestions": ids if decision.kind == "suggest" else [],
+            "considered": ids if decision.kind == "abstain" else [],
+            "index": kb.data.manifest.get("built_at"), "embedded_once": vector is not None}
+
+
 def answer(text: str, language: Optional[str] = None,
            settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """What the bot should say to `text`, in `language` ("vi"/"en"; detected when None).
@@ -239,21 +265,36 @@ def answer(text: str, language: Optional[str] = None,
     if not text or not text.strip():
         return _abstain(lang)
     try:
-        decision = get_knowledge_base(settings).decide(text, language=lang)
+        faq = decide(text, language=lang, settings=settings)
     except Exception as exc:  # noqa: BLE001 - a reply is always given
         log.exception("FAQ search failed for %r", text)
         return _abstain(lang, error=f"{type(exc).__name__}: {exc}")
-    top = decision.top
-    if decision.kind == "answer" and top is not None:
-        return _reply("answer", top.entry.answer(lang), lang, [], top.entry_id, top.score,
-                      answer_language="en" if lang == "en" and top.entry.answer_en else "vi")
-    if decision.kind == "suggest" and decision.hits:
-        buttons = [{"title": suggestion_title(h.entry, lang), "payload": ask_payload(h.entry_id)}
-                   for h in decision.hits]
-        return _reply("suggest", TEXTS["suggest"][lang], lang, buttons, None, top.score,
-                      suggestions=[h.entry_id for h in decision.hits])
-    return _abstain(lang, top.score if top else 0.0,
-                    considered=[h.entry_id for h in decision.hits])
+    return reply_for(faq, lang, settings)
+
+
+def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
+              settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The reply to a FAQ decision made by `decide` (here or in the Rasa server's router)."""
+    lang = language if language in ("vi", "en") else "vi"
+    try:
+        kb = get_knowledge_base(settings)
+    except Exception as exc:  # noqa: BLE001 - a reply is always given
+        log.exception("FAQ knowledge base unavailable")
+        return _abstain(lang, error=f"{type(exc).__name__}: {exc}")
+    score = faq.get("score") or 0.0
+    extra = {"confidence": faq.get("confidence")}
+    if faq.get("kind") == "answer":
+        entry = kb.get(faq.get("entry_id") or "")
+        if entry is not None:
+            return _reply("answer", entry.answer(lang), lang, [], entry.id, score,
+                          answer_language="en" if lang == "en" and entry.answer_en else "vi", **extra)
+    if faq.get("kind") in ("answer", "suggest"):
+        entries = [e for e in (kb.get(i) for i in faq.get("suggestions") or [faq.get("entry_id")]) if e]
+        if entries:
+            buttons = [{"title": suggestion_title(e, lang), "payload": ask_payload(e.id)} for e in entries]
+            return _reply("suggest", TEXTS["suggest"][lang], lang, buttons, None, score,
+                          suggestions=[e.id for e in entries], **extra)
+    return _abstain(lang, score, considered=list(faq.get("considered") or []), **extra)
 
 
 def answer_by_id(entry_id: str, language: Optional[str] = "vi",

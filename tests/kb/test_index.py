@@ -9,7 +9,7 @@ import pytest
 
 from bot.kb.corpus import CorpusError
 from bot.kb.embedders import load_embedder
-from bot.kb.index import (MANIFEST, IndexMismatchError, IndexMissingError, build_index, entry_units,
+from bot.kb.index import (MANIFEST, IndexMismatchError, IndexMissingError, build_index, entry_units, read_manifest,
                           load_index, manifest_stamp)
 from bot.kb.search import KnowledgeBase
 
@@ -160,3 +160,16 @@ def test_hnsw_above_exact_index_max(corpus_dir, tmp_path):
     assert report.index_type == "hnsw"
     kb = KnowledgeBase.load(index_dir, EMBEDDER, settings={"candidates": 2})
     assert kb.search("hủy đơn hàng", k=1)[0].entry_id == "orders-cancel"
+
+
+def test_a_build_stores_the_calibrated_decision(corpus_dir, tmp_path):
+    from bot.kb.search import KnowledgeBase, fit_index_decision
+
+    settings = {"embedder": EMBEDDER, "kb": {}}
+    build_index(corpus_dir, tmp_path / "index", EMBEDDER, progress=False,
+                decision=lambda data: fit_index_decision(data, settings))
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest["decision"]["full"]["answer_p"] > 0
+    kb = KnowledgeBase.load(tmp_path / "index", EMBEDDER, settings=settings)
+    assert kb.decision_model is not None
+    assert kb.decide("tôi muốn hủy đơn hàng đã đặt").top.entry_id == "orders-cancel"

@@ -49,10 +49,12 @@ def test_answers_a_clear_question(knowledge_base):
 
 
 def test_decision_rules(knowledge_base):
-    never = knowledge_base.with_params(SearchParams(answer_threshold=1.01, suggest_threshold=0.0, suggestions=3))
+    never = knowledge_base.with_params(SearchParams(answer_threshold=1.01, suggest_threshold=0.0, suggestions=3,
+                                                    calibrated=False))
     d = never.decide("hủy đơn")
     assert d.kind == "suggest" and 1 <= len(d.hits) <= 3
-    margin = knowledge_base.with_params(SearchParams(answer_threshold=0.0, suggest_threshold=0.0, answer_margin=1.0))
+    margin = knowledge_base.with_params(SearchParams(answer_threshold=0.0, suggest_threshold=0.0, answer_margin=1.0,
+                                                     calibrated=False))
     assert margin.decide("hủy đơn").kind == "suggest"  # no entry leads by a whole point
     assert knowledge_base.decide("   ").kind == "abstain"
     assert knowledge_base.search("") == []
@@ -87,3 +89,14 @@ def test_diacritic_restoration():
     assert r.restore("huy xe may") == "hủy xe may"  # unknown syllables stay as typed
     assert has_no_diacritics("huy don hang") and not has_no_diacritics("hủy đơn")
     assert not has_no_diacritics("???")
+
+
+def test_the_index_calibrates_its_own_decision(knowledge_base):
+    """The answer/suggest/abstain cuts come from simulated customers of this corpus."""
+    model = knowledge_base.decision_model
+    assert model is not None and model.stats["asked"] > 0 and model.stats["off_topic"] > 0
+    assert 0 < model.full.answer_p < 1 and model.full.suggest_p <= model.full.answer_p
+    decision = knowledge_base.decide("tôi muốn hủy đơn hàng đã đặt")
+    assert decision.kind == "answer" and decision.top.entry_id == "orders-cancel"
+    assert 0 <= decision.confidence <= 1
+    assert knowledge_base.decide("kể chuyện cười đi").kind != "answer"

@@ -68,7 +68,8 @@ def test_language_is_detected_when_not_given(settings):
 
 
 def test_suggestions_are_buttons_with_ask_question_payloads(settings):
-    unsure = dict(settings, kb=dict(settings["kb"], answer_threshold=1.01, suggest_threshold=0.0))
+    unsure = dict(settings, kb=dict(settings["kb"], answer_threshold=1.01, suggest_threshold=0.0,
+                                    decision={"calibrated": False}))
     reply = service.answer("đơn hàng", "vi", settings=unsure)
     assert reply["kind"] == "suggest" and reply["text"] == service.TEXTS["suggest"]["vi"]
     assert reply["text"].startswith("Bạn muốn hỏi về")

@@ -1,0 +1,324 @@
+"""The answer / suggest / don't-know decision, derived from the corpus when its index is built.
+
+Thresholds on the fused score chosen on one corpus do not travel: a plain spreadsheet of
+questions and answers scores customers' messages lower than our sample corpus with its
+phrasings, so a threshold tuned on the sample answered 10-20 % of another shop's messages
+(issue 9). So each index calibrates its own decision by simulating customers:
+
+* pseudo-queries: each entry's question and phrasings, rewritten the way customers type
+  (words left out, no diacritics, chat abbreviations, a chatty opener), scored with that
+  very text left out of the index (the customer never types the FAQ's exact question);
+  the top entry is right or wrong -> positives and ranking misses;
+* the same pseudo-queries with their whole entry left out: an in-domain question the FAQ
+  does not answer, so whatever comes first would be a wrong answer;
+* OFF_TOPIC messages (shipped below): what any shop's customers send that no FAQ answers.
+
+On those, a small logistic model learns P(the top entry is the right answer) from
+signals that mean the same on any corpus (the top score, its margin over the second, the
+dense part's own margin, whether dense and lexical rankings agree on the top entry, the
+top's dense and lexical parts). The bot answers when P is at or above `answer_p`, the
+lowest level at which at most `max_wrong` of the wrong-answer pseudo-queries (misses,
+left-out entries, off-topic) would be answered; it offers suggestions when P is at or
+above `suggest_p`, the level that `max_offtopic_suggested` of the off-topic messages reach.
+`max_wrong` and `max_offtopic_suggested` are product policies (hotro.yml `kb.decision`),
+chosen once on the tune sets of bench/e2e_eval.md, not per corpus.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from bot.text import fold
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.kb.search import KnowledgeBase
+
+DECISION_VERSION = 1
+FEATURES = ("score", "margin", "dense_margin", "agree", "dense", "lexical", "dense_top", "dense_z")
+FULL_FEATURES = (0, 1, 2, 3, 4, 5)
+DENSE_FEATURES = (2, 6, 7)  # dense ranking's own margin, top similarity and z-score
+
+# What customers of any business send that an FAQ does not answer: chit-chat, other
+# domains, and requests only a person can handle. Vietnamese with and without
+# diacritics, chat style, English.
+OFF_TOPIC = [
+    "thời tiết hôm nay thế nào", "hôm nay trời có mưa không", "kể chuyện cười đi",
+    "bạn có người yêu chưa", "đội nào vô địch world cup 2022", "giá vàng hôm nay bao nhiêu",
+    "tỷ giá đô la hôm nay", "hát cho tôi nghe một bài", "1 cộng 1 bằng mấy",
+    "thủ đô của nước Úc là gì", "cách nấu phở bò", "gợi ý phim hay cuối tuần",
+    "bạn mấy tuổi rồi", "tôi buồn quá", "lịch âm hôm nay là ngày mấy",
+    "xổ số miền nam hôm nay", "bitcoin có nên mua không", "viết giúp tôi bài văn tả mẹ",
+    "dịch giúp câu này sang tiếng anh", "tối nay ăn gì", "mèo nhà mình bị ốm",
+    "trận MU tối qua tỉ số mấy", "học tiếng anh thế nào cho nhanh", "chỗ nào bán cà phê ngon",
+    "thoi tiet ha noi mai the nao", "ke chuyen cuoi di ban", "ban ten gi",
+    "gia xang hom nay tang khong", "choi game gi vui", "ban co biet hat khong",
+    "tu vi tuoi ty nam nay", "nha minh bi cup dien", "cach giam can nhanh",
+    "ad oi ad an com chua", "e buon qa", "ns chuyen vs t di", "hnay la thu may z",
+    "co ai o do ko", "alo alo", "test", "hihi", "ban that dang yeu",
+    "what's the weather like today", "tell me a joke", "who won the football match last night",
+    "what is the capital of australia", "how do i cook pasta", "recommend a good movie",
+    "what time is it in london", "are you married", "write me a poem",
+    "what is 2 plus 2", "how tall is mount everest", "translate hello into french",
+    "my cat is sick what should i do", "what's the price of bitcoin",
+    "can you sing a song", "who is the president of france", "best places to visit in japan",
+]
+
+OPENERS = ["shop ơi cho mình hỏi", "ad ơi", "cho em hỏi", "chị ơi", "mình muốn hỏi", "xin hỏi",
+           "bạn ơi", "hi shop"]
+# Inverse of a few of bot.text's abbreviations: how customers shorten common words.
+TEENCODE = [("không", "ko"), ("được", "dc"), ("bao nhiêu", "bn"), ("với", "vs"),
+            ("như thế nào", "ntn"), ("gì", "j"), ("rồi", "r"), ("số điện thoại", "sdt"),
+            ("tài khoản", "tk"), ("đơn hàng", "đh"), ("sản phẩm", "sp"), ("bao giờ", "bh"),
+            ("vậy", "z"), ("hôm nay", "hnay"), ("cũng", "cx"), ("trước", "trc"),
+            ("nhân viên", "nv"), ("chuyển khoản", "ck")]
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class Logit:
+    """P = sigmoid(coef . standardised features + intercept), and its two cuts."""
+
+    coef: List[float]
+    intercept: float
+    mean: List[float]
+    scale: List[float]
+    answer_p: float = 0.5
+    suggest_p: float = 0.0
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        x = (np.atleast_2d(features) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
+
+
+@dataclass
+class DecisionModel:
+    """Two calibrated models: `full` on every signal, for messages in the corpus's language;
+    `dense` on the embedding's relative signals alone, for English messages, whose words
+    a Vietnamese-only corpus cannot match lexically (and whose similarities all sit lower)."""
+
+    full: Logit
+    dense: Logit
+    suggest_floor: float  # a suggestion's fused score must reach this (off-topic level)
+    stats: Dict[str, Any] = field(default_factory=dict)
+    version: int = DECISION_VERSION
+
+    def probability(self, features: np.ndarray, english: bool = False) -> float:
+        if english:
+            return float(self.dense.probability(features[list(DENSE_FEATURES)])[0])
+        return float(self.full.probability(features[list(FULL_FEATURES)])[0])
+
+    def cuts(self, english: bool = False) -> Tuple[float, float]:
+        model = self.dense if english else self.full
+        return model.answer_p, model.suggest_p
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Optional[Dict[str, Any]]) -> Optional["DecisionModel"]:
+        if not d or d.get("version") != DECISION_VERSION:
+            return None
+        return cls(full=Logit(**d["full"]), dense=Logit(**d["dense"]), suggest_floor=d["suggest_floor"],
+                   stats=d.get("stats") or {}, version=d["version"])
+
+
+def decision_features(score: np.ndarray, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """FEATURES of one query from its per-candidate fused, dense and lexical scores."""
+    if len(score) == 0:
+        return np.zeros(len(FEATURES))
+    order = np.argsort(-score, kind="stable")
+    top = order[0]
+    second = score[order[1]] if len(order) > 1 else 0.0
+    dense_order = np.argsort(-dense, kind="stable")
+    d1 = dense[dense_order[0]]
+    d2 = dense[dense_order[1]] if len(dense) > 1 else 0.0
+    spread = float(dense.std()) if len(dense) > 1 else 1.0
+    dense_z = (d1 - float(dense.mean())) / max(spread, 1e-3)
+    agree = float(lexical.max() > 0 and int(dense_order[0]) == int(np.argmax(lexical)))
+    return np.array([score[top], score[top] - second, d1 - d2, agree, dense[top], lexical[top], d1, dense_z],
+                    dtype=np.float64)
+
+
+# --- pseudo-queries ----------------------------------------------------------------------
+
+
+# Words customers add around their question: context, hedges, particles.
+FILLERS = ("mình hôm qua vừa mới cho hỏi là thì có được không vậy ạ nhé với giúp em chị anh "
+           "bên mình cái này lúc nào sao gấp luôn nha rồi mà nếu như").split()
+
+
+def customer_variants(text: str, rng: random.Random, pool: Sequence[str] = (), n: int = 2
+                      ) -> List[Tuple[str, str]]:
+    """`n` (variant, text) rewrites of an FAQ text the way a customer might type it: some of
+    its words left out, others added (from `pool`, the corpus's other texts, and FILLERS),
+    then typed without diacritics, in chat abbreviations or after an opener."""
+    out = []
+    kinds = ["diacritics", "no_diacritics", "abbreviation", "opener"]
+    rng.shuffle(kinds)
+    for kind in kinds[:n]:
+        words = _WORD.findall(text.rstrip("?.! "))
+        if len(words) > 3:  # customers rarely use every word of the FAQ's question
+            kept = [w for i, w in enumerate(words) if i == 0 or rng.random() > 0.3]
+            words = kept if len(kept) >= 2 else words[:2]
+        for _ in range(max(1, len(words) // 3)):  # ...and say it with some words of their own
+            source = pool if pool and rng.random() < 0.5 else FILLERS
+            words.insert(rng.randrange(len(words) + 1), rng.choice(source))
+        t = " ".join(words).lower()
+        if kind == "no_diacritics":
+            t = fold(t)
+        elif kind == "abbreviation":
+            for long, short in TEENCODE:
+                t = re.sub(rf"(?<!\w){re.escape(long)}(?!\w)", short, t)
+        elif kind == "opener":
+            t = f"{rng.choice(OPENERS)} {t}"
+        out.append((kind, t))
+    return out
+
+
+@dataclass
+class PseudoQuery:
+    text: str
+    entry: int  # position of the entry it was made from; -1 for off-topic
+    row: int  # index row of the source text (left out when scoring); -1 for off-topic
+    variant: str
+
+
+def pseudo_queries(kb: "KnowledgeBase", max_queries: int = 1200, seed: int = 0) -> List[PseudoQuery]:
+    """Customer-like rewrites of each entry's texts (at most 4 texts an entry, 2 rewrites
+    each; entries sampled when the corpus is large) plus OFF_TOPIC."""
+    from bot.kb.index import KIND_TEXT
+
+    rng = random.Random(seed)
+    entries = list(range(len(kb.entries)))
+    per_entry = 8
+    if len(entries) * per_entry > max_queries:
+        entries = sorted(rng.sample(entries, max(1, max_queries // per_entry)))
+    pool = [w for e in kb.entries for t in e.texts()[:1] for w in _WORD.findall(t.lower())]
+    out: List[PseudoQuery] = []
+    for i in entries:
+        start, end = int(kb._starts[i]), int(kb._ends[i])
+        rows = [r for r in range(start, end) if kb._kinds[r] == KIND_TEXT] if start >= 0 else []
+        texts = kb.entries[i].texts()
+        pairs = list(zip(texts, rows))[:4]
+        for text, row in pairs:
+            others = [w for w in pool if w not in text.lower()]
+            for variant, q in customer_variants(text, rng, others):
+                out.append(PseudoQuery(q, i, row, variant))
+    out.extend(PseudoQuery(t, -1, -1, "off_topic") for t in OFF_TOPIC)
+    return out
+
+
+# --- fitting -----------------------------------------------------------------------------
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50):
+    """L2-regularised logistic regression by Newton's method on standardised features;
+    classes weighted to equal mass."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    pos = max(y.sum(), 1.0)
+    neg = max(len(y) - y.sum(), 1.0)
+    weights = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * neg))
+    w = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (weights * (p - y)) + reg * w
+        hess = (z * (weights * p * (1 - p))[:, None]).T @ z + np.diag(reg) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1]), mean, scale
+
+
+@dataclass
+class Simulation:
+    """Features of every pseudo-query under the fused ranking (`x`, `y`: top entry right)
+    and under the dense ranking alone (`y_dense`), with each row's kind."""
+
+    x: np.ndarray
+    y: np.ndarray
+    y_dense: np.ndarray
+    kinds: np.ndarray
+
+
+def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
+    queries = pseudo_queries(kb, max_queries=max_queries)
+    texts = [kb.embedding_text(q.text)[1] for q in queries]
+    vectors = kb.embedder.embed_queries(texts)
+    rows_x, rows_y, rows_yd, kinds = [], [], [], []
+
+    def add(score, dense, lexical, candidates, entry, kind):
+        rows_x.append(decision_features(score, dense, lexical))
+        right = entry >= 0
+        rows_y.append(float(right and int(candidates[int(np.argmax(score))]) == entry))
+        rows_yd.append(float(right and int(candidates[int(np.argmax(dense))]) == entry))
+        kinds.append(kind if kind != "asked" or rows_y[-1] else "miss")
+
+    for q, vec in zip(queries, vectors):
+        drop = np.array([q.row]) if q.row >= 0 else None
+        ch = kb.channels(q.text, all_entries=True, vector=vec, drop_rows=drop)
+        score, dense, lexical = kb.fuse(ch)
+        if q.entry < 0:
+            add(score, dense, lexical, ch.candidates, -1, "off_topic")
+            continue
+        add(score, dense, lexical, ch.candidates, q.entry, "asked")
+        if len(kb.entries) > 2:  # the same message when the FAQ lacks that entry
+            keep = ch.candidates != q.entry
+            add(score[keep], dense[keep], lexical[keep], ch.candidates[keep], -1, "left_out")
+    return Simulation(np.asarray(rows_x), np.asarray(rows_y), np.asarray(rows_yd), np.asarray(kinds))
+
+
+def _fit_cut(x: np.ndarray, y: np.ndarray, off: np.ndarray, max_wrong: float,
+             max_offtopic_suggested: float) -> Logit:
+    if 0 < y.sum() < len(y):
+        coef, intercept, mean, scale = _fit_logistic(x, y)
+    else:  # degenerate corpus (a single entry...): the first feature alone
+        coef, intercept, mean, scale = np.eye(x.shape[1])[0], 0.0, x.mean(0), np.ones(x.shape[1])
+    model = Logit([float(c) for c in coef], intercept, [float(m) for m in mean], [float(s) for s in scale])
+    p = model.probability(x)
+    wrong = p[y == 0]
+    # The lowest cut at which at most max_wrong of the wrong-answer cases are answered.
+    model.answer_p = float(np.quantile(wrong, 1 - max_wrong)) if len(wrong) else 0.5
+    model.suggest_p = float(min(np.quantile(p[off], 1 - max_offtopic_suggested), model.answer_p)) \
+        if off.any() else 0.0
+    return model
+
+
+def fit_simulation(sim: Simulation, max_wrong: float = 0.05,
+                   max_offtopic_suggested: float = 0.2) -> DecisionModel:
+    off = sim.kinds == "off_topic"
+    full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, off, max_wrong, max_offtopic_suggested)
+    dense = _fit_cut(sim.x[:, list(DENSE_FEATURES)], sim.y_dense, off, max_wrong, max_offtopic_suggested)
+    floor = float(np.quantile(sim.x[off, 0], 1 - max_offtopic_suggested)) if off.any() else 0.0
+    count = {k: int((sim.kinds == k).sum()) for k in ("asked", "miss", "left_out", "off_topic")}
+    answered = full.probability(sim.x[:, list(FULL_FEATURES)]) >= full.answer_p
+    stats = {**count, "rows": int(len(sim.y)),
+             "pseudo_recall_at_1": round(count["asked"] / max(1, count["asked"] + count["miss"]), 4),
+             "pseudo_answered_right": round(float((answered & (sim.y == 1)).sum() / max(1, sim.y.sum())), 4),
+             "max_wrong": max_wrong, "max_offtopic_suggested": max_offtopic_suggested}
+    return DecisionModel(full=full, dense=dense, suggest_floor=floor, stats=stats)
+
+
+def fit_decision(kb: "KnowledgeBase", max_wrong: float = 0.05, max_offtopic_suggested: float = 0.2,
+                 max_queries: int = 1200) -> DecisionModel:
+    """Simulate customers against `kb` and fit its DecisionModel (see the module docstring)."""
+    return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_suggested)
+
+
+def decision_policy(kb_settings: Dict[str, Any]) -> Dict[str, float]:
+    d = kb_settings.get("decision") or {}
+    return {"max_wrong": float(d.get("max_wrong", 0.05)),
+            "max_offtopic_suggested": float(d.get("max_offtopic_suggested", 0.2))}
+
+
+__all__ = ["DecisionModel", "Logit", "Simulation", "simulate", "fit_simulation", "fit_decision", "decision_policy", "decision_features",
+           "pseudo_queries", "customer_variants", "OFF_TOPIC", "FEATURES", "DECISION_VERSION"]
