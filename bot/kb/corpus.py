@@ -32,8 +32,20 @@ import yaml
 
 # Messenger rejects a text message over 2000 characters; Zalo OA's limit is about the same.
 MAX_ANSWER_CHARS = 2000
-# Fewer ways of asking than this and search has too little to match customers' wording.
+# Fewer ways of asking than this and search has less to match customers' wording: advice,
+# not a refusal (a plain question-and-answer spreadsheet is enough to start).
 MIN_PHRASINGS = 4
+ERROR, ADVICE = "error", "advice"
+# Spreadsheet headers a shop may use for our columns (folded, lower case).
+CSV_ALIASES = {
+    "question": "question", "cau hoi": "question", "hoi": "question", "q": "question",
+    "answer": "answer_vi", "answer_vi": "answer_vi", "cau tra loi": "answer_vi", "tra loi": "answer_vi",
+    "a": "answer_vi", "answer_en": "answer_en", "english answer": "answer_en",
+    "cau tra loi tieng anh": "answer_en", "id": "id", "ma": "id", "topic": "topic", "chu de": "topic",
+    "phrasings": "phrasings", "cach hoi khac": "phrasings", "tags": "tags", "the": "tags",
+    "updated": "updated", "ngay cap nhat": "updated",
+}
+DEFAULT_TOPIC = "faq"
 # Ids travel inside button payloads (/ask_question{"faq_id":"<id>"}) and file names.
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -100,19 +112,27 @@ class Entry:
 
 @dataclass(frozen=True)
 class Problem:
+    """Something to fix (ERROR: the corpus is refused) or to improve (ADVICE: it works)."""
+
     file: str
     line: int
     message: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        tag = "advice: " if self.severity == ADVICE else ""
+        return f"{self.file}:{self.line}: {tag}{self.message}"
+
+
+def errors(problems: Iterable[Problem]) -> List[Problem]:
+    return [p for p in problems if p.severity == ERROR]
 
 
 class CorpusError(Exception):
-    """The corpus has problems; `problems` lists every one of them."""
+    """The corpus has errors; `problems` lists every one of them."""
 
     def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
+        self.problems = errors(problems)
         shown = "\n".join(f"  {p}" for p in self.problems[:20])
         more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
         super().__init__(f"{len(self.problems)} problem(s) in the FAQ corpus:\n{shown}{more}")
@@ -130,15 +150,16 @@ def corpus_files(corpus_dir: str | os.PathLike) -> List[Path]:
 
 
 def validate_corpus(corpus_dir: str | os.PathLike) -> List[Problem]:
-    """Every problem in the corpus, in file and line order; empty when it is fine."""
+    """Every error and piece of advice about the corpus, in file and line order."""
     _, problems = _read_corpus(corpus_dir)
     return problems
 
 
 def load_corpus(corpus_dir: str | os.PathLike) -> List[Entry]:
-    """All entries of the corpus; raises CorpusError listing every problem if any."""
+    """All entries of the corpus; raises CorpusError listing every error if any (advice
+    does not stop it)."""
     entries, problems = _read_corpus(corpus_dir)
-    if problems:
+    if errors(problems):
         raise CorpusError(problems)
     return entries
 
@@ -398,8 +419,14 @@ def check_entries(entries: Sequence[Entry]) -> List[Problem]:
                     f"{MAX_ANSWER_CHARS} (Messenger, Zalo OA)"))
         n_phrasings = sum(1 for p in e.phrasings if p.strip())
         if n_phrasings < MIN_PHRASINGS:
-            problems.append(Problem(e.source, at("phrasings"),
-                                    f"{label}: {n_phrasings} phrasing(s); write at least {MIN_PHRASINGS}"))
+            problems.append(Problem(
+                e.source, at("phrasings"),
+                f"{label}: {n_phrasings} other way(s) of asking; the bot answers already, and "
+                f"{MIN_PHRASINGS} or more (as customers type: no accents, chat abbreviations, "
+                f"English) help it match more customers", ADVICE))
+        if not e.answer_en:
+            problems.append(Problem(e.source, at("answer"), f"{label}: no English answer; English-speaking "
+                                    f"customers get the Vietnamese one", ADVICE))
         own: Dict[str, int] = {}
         for i, text in enumerate([e.question, *e.phrasings]):
             where = at("question") if i == 0 else at(f"phrasings.{i - 1}")
@@ -461,22 +488,26 @@ def read_csv_entries(path: str | os.PathLike) -> Tuple[List[Entry], List[Problem
         return [], [Problem(name, 1, f"invalid CSV: {exc}")]
     if not records:
         return [], [Problem(name, 1, "empty file: expected a header row " + ",".join(CSV_COLUMNS))]
-    header_line, header = records[0]
-    header = [h.strip().lower() for h in header]
-    missing = [c for c in ("id", "topic", "question", "phrasings", "answer_vi") if c not in header]
+    header_line, raw_header = records[0]
+    from bot.text import fold
+
+    header = [CSV_ALIASES.get(" ".join(fold(h).lower().split()), h.strip().lower()) for h in raw_header]
+    missing = [c for c in ("question", "answer_vi") if c not in header]
     if missing:
-        return [], [Problem(name, header_line, f"missing column(s): {', '.join(missing)} "
-                                               f"(expected {','.join(CSV_COLUMNS)})")]
+        return [], [Problem(name, header_line, f"missing column(s): {', '.join(missing)} (a plain sheet "
+                                               f"needs question,answer; all columns: {','.join(CSV_COLUMNS)})")]
     entries: List[Entry] = []
+    used_ids = set()
     for line, record in records[1:]:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) > len(header):
             problems.append(Problem(name, line, f"{len(record)} cells but {len(header)} columns"))
         row = {h: (record[i] if i < len(record) else "") for i, h in enumerate(header)}
-        entry_id = row["id"].strip()
+        entry_id = row.get("id", "").strip() or _new_id(row["question"], used_ids)
+        used_ids.add(entry_id)
         label = f"entry {entry_id!r}" if entry_id else "entry"
-        topic = row["topic"].strip()
+        topic = row.get("topic", "").strip() or DEFAULT_TOPIC
         if not TOPIC_RE.match(topic):
             problems.append(Problem(name, line,
                                     f"{label}: topic {topic!r} must be lowercase letters, digits, '-' or '_'"))
@@ -488,13 +519,25 @@ def read_csv_entries(path: str | os.PathLike) -> Tuple[List[Entry], List[Problem
                 problems.append(Problem(name, line, f"{label}: 'updated' must be a date YYYY-MM-DD"))
         entries.append(Entry(
             id=entry_id, topic=topic, question=_cell(row["question"]),
-            phrasings=[p.strip() for p in row["phrasings"].splitlines() if p.strip()],
+            phrasings=[p.strip() for p in row.get("phrasings", "").splitlines() if p.strip()],
             answer_vi=_cell(row["answer_vi"]), answer_en=_cell(row.get("answer_en", "")) or None,
             tags=[t.strip() for t in re.split(r"[,;\n]", row.get("tags", "")) if t.strip()],
             updated=updated, source=name, line=line,
         ))
     problems.extend(check_entries(entries))
     return entries, _sorted(problems)
+
+
+def _new_id(question: str, used: set) -> str:
+    """An id for a row without one: the question's first words, folded ("phi-giao-hang")."""
+    from bot.text import fold
+
+    words = re.findall(r"[a-z0-9]+", fold(question).lower())[:6]
+    base = "-".join(words) or "faq"
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
 
 
 def _cell(value: str) -> str:
@@ -516,10 +559,10 @@ def import_csv(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[s
     The CSV is the whole corpus: each topic's YAML file is rewritten (keeping its leading
     comment), new topics get a new file, and files of topics with no rows left are removed.
     Nothing is written unless the CSV is valid: otherwise CorpusError lists its problems.
-    Returns {"written": [...], "removed": [...], "entries": n}.
+    Returns {"written": [...], "removed": [...], "entries": n, "advice": [Problem...]}.
     """
     entries, problems = read_csv_entries(path)
-    if problems:
+    if errors(problems):
         raise CorpusError(problems)
     if not entries:
         raise CorpusError([Problem(str(path), 1, "no entries: refusing to empty the corpus")])
@@ -548,7 +591,8 @@ def import_csv(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[s
         if topic not in by_topic and file not in outputs:
             file.unlink()
             removed.append(str(file))
-    return {"written": sorted(str(f) for f in outputs), "removed": sorted(removed), "entries": len(entries)}
+    return {"written": sorted(str(f) for f in outputs), "removed": sorted(removed), "entries": len(entries),
+            "advice": [p for p in problems if p.severity == ADVICE]}
 
 
 def _peek_topic(path: Path) -> Optional[str]:
@@ -600,8 +644,11 @@ def render_topic_yaml(topic: str, entries: Sequence[Entry], header: str = "") ->
             out.append("")
         out.append(f"  - id: {_scalar(e.id)}")
         out.append(f"    question: {_scalar(e.question)}")
-        out.append("    phrasings:")
-        out.extend(f"      - {_scalar(p)}" for p in e.phrasings)
+        if e.phrasings:
+            out.append("    phrasings:")
+            out.extend(f"      - {_scalar(p)}" for p in e.phrasings)
+        else:
+            out.append("    phrasings: []")
         out.append("    answer:")
         out.append(f"      vi: {_quoted(e.answer_vi)}")
         if e.answer_en:
