@@ -6,22 +6,24 @@ phrasings, so a threshold tuned on the sample answered 10-20 % of another shop's
 (issue 9). So each index calibrates its own decision by simulating customers:
 
 * pseudo-queries: each entry's question and phrasings, rewritten the way customers type
-  (words left out, no diacritics, chat abbreviations, a chatty opener), scored with that
-  very text left out of the index (the customer never types the FAQ's exact question);
-  the top entry is right or wrong -> positives and ranking misses;
+  (words left out, words of their own added, no diacritics, chat abbreviations, a chatty
+  opener), scored with that very text left out of the index (the customer never types the
+  FAQ's exact question); the top entry is right or wrong -> positives and ranking misses;
 * the same pseudo-queries with their whole entry left out: an in-domain question the FAQ
   does not answer, so whatever comes first would be a wrong answer;
 * OFF_TOPIC messages (shipped below): what any shop's customers send that no FAQ answers.
 
-On those, a small logistic model learns P(the top entry is the right answer) from
-signals that mean the same on any corpus (the top score, its margin over the second, the
-dense part's own margin, whether dense and lexical rankings agree on the top entry, the
-top's dense and lexical parts). The bot answers when P is at or above `answer_p`, the
-lowest level at which at most `max_wrong` of the wrong-answer pseudo-queries (misses,
-left-out entries, off-topic) would be answered; it offers suggestions when P is at or
-above `suggest_p`, the level that `max_offtopic_suggested` of the off-topic messages reach.
-`max_wrong` and `max_offtopic_suggested` are product policies (hotro.yml `kb.decision`),
-chosen once on the tune sets of bench/e2e_eval.md, not per corpus.
+On those, a small logistic model learns P(the top entry is the right answer) from signals
+that mean the same on any corpus: the top fused score, its margin over the second, and
+whether the dense and lexical rankings agree on the top entry. English messages get a
+second model on the dense ranking alone (its margin, top similarity and z-score): against
+a Vietnamese corpus no lexical match is possible, and all their similarities sit lower.
+The bot answers when P is at or above `answer_p`, the lowest level at which at most
+`max_wrong` of the in-domain wrong answers (misses, left-out entries) and at most
+`max_offtopic_answered` of the off-topic messages would be answered; it offers suggestions
+when P reaches `suggest_p`, the level `max_offtopic_suggested` of the off-topic messages
+reach. The three are product policies (hotro.yml `kb.decision`), chosen once on the tune
+sets of bench/e2e_eval.md, not per corpus.
 """
 from __future__ import annotations
 
@@ -38,9 +40,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.kb.search import KnowledgeBase
 
 DECISION_VERSION = 1
-FEATURES = ("score", "margin", "dense_margin", "agree", "dense", "lexical", "dense_top", "dense_z")
-FULL_FEATURES = (0, 1, 2, 3, 4, 5)
-DENSE_FEATURES = (2, 6, 7)  # dense ranking's own margin, top similarity and z-score
+# Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md).
+MAX_WRONG = 0.1
+MAX_OFFTOPIC_ANSWERED = 0.05
+MAX_OFFTOPIC_SUGGESTED = 0.3
+FEATURES = ("score", "margin", "agree", "dense_margin", "dense_top", "dense_z")
+# The fused top score, its margin over the second, whether dense and lexical rankings agree
+# (more features, the top's dense and lexical parts among them, measured worse on the tune sets).
+FULL_FEATURES = (0, 1, 2)
+DENSE_FEATURES = (3, 4, 5)  # the dense ranking's own margin, top similarity and z-score
 
 # What customers of any business send that an FAQ does not answer: chit-chat, other
 # domains, and requests only a person can handle. Vietnamese with and without
@@ -96,9 +104,8 @@ class Logit:
 
 @dataclass
 class DecisionModel:
-    """Two calibrated models: `full` on every signal, for messages in the corpus's language;
-    `dense` on the embedding's relative signals alone, for English messages, whose words
-    a Vietnamese-only corpus cannot match lexically (and whose similarities all sit lower)."""
+    """Two calibrated models: `full` for Vietnamese messages; `dense`, on the embedding's
+    signals alone, for English ones (see the module docstring)."""
 
     full: Logit
     dense: Logit
@@ -139,8 +146,7 @@ def decision_features(score: np.ndarray, dense: np.ndarray, lexical: np.ndarray)
     spread = float(dense.std()) if len(dense) > 1 else 1.0
     dense_z = (d1 - float(dense.mean())) / max(spread, 1e-3)
     agree = float(lexical.max() > 0 and int(dense_order[0]) == int(np.argmax(lexical)))
-    return np.array([score[top], score[top] - second, d1 - d2, agree, dense[top], lexical[top], d1, dense_z],
-                    dtype=np.float64)
+    return np.array([score[top], score[top] - second, agree, d1 - d2, d1, dense_z], dtype=np.float64)
 
 
 # --- pseudo-queries ----------------------------------------------------------------------
@@ -278,46 +284,53 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
 
 
 def _fit_cut(x: np.ndarray, y: np.ndarray, off: np.ndarray, max_wrong: float,
-             max_offtopic_suggested: float) -> Logit:
+             max_offtopic_answered: float, max_offtopic_suggested: float) -> Logit:
     if 0 < y.sum() < len(y):
         coef, intercept, mean, scale = _fit_logistic(x, y)
     else:  # degenerate corpus (a single entry...): the first feature alone
         coef, intercept, mean, scale = np.eye(x.shape[1])[0], 0.0, x.mean(0), np.ones(x.shape[1])
     model = Logit([float(c) for c in coef], intercept, [float(m) for m in mean], [float(s) for s in scale])
     p = model.probability(x)
-    wrong = p[y == 0]
-    # The lowest cut at which at most max_wrong of the wrong-answer cases are answered.
-    model.answer_p = float(np.quantile(wrong, 1 - max_wrong)) if len(wrong) else 0.5
+    wrong = p[(y == 0) & ~off]
+    # The lowest cut at which at most max_wrong of the in-domain wrong answers and at most
+    # max_offtopic_answered of the off-topic messages are answered.
+    model.answer_p = max(float(np.quantile(wrong, 1 - max_wrong)) if len(wrong) else 0.5,
+                         float(np.quantile(p[off], 1 - max_offtopic_answered)) if off.any() else 0.0)
     model.suggest_p = float(min(np.quantile(p[off], 1 - max_offtopic_suggested), model.answer_p)) \
         if off.any() else 0.0
     return model
 
 
-def fit_simulation(sim: Simulation, max_wrong: float = 0.05,
-                   max_offtopic_suggested: float = 0.2) -> DecisionModel:
+def fit_simulation(sim: Simulation, max_wrong: float = MAX_WRONG,
+                   max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
+                   max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED) -> DecisionModel:
     off = sim.kinds == "off_topic"
-    full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, off, max_wrong, max_offtopic_suggested)
-    dense = _fit_cut(sim.x[:, list(DENSE_FEATURES)], sim.y_dense, off, max_wrong, max_offtopic_suggested)
+    cuts = (max_wrong, max_offtopic_answered, max_offtopic_suggested)
+    full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, off, *cuts)
+    dense = _fit_cut(sim.x[:, list(DENSE_FEATURES)], sim.y_dense, off, *cuts)
     floor = float(np.quantile(sim.x[off, 0], 1 - max_offtopic_suggested)) if off.any() else 0.0
     count = {k: int((sim.kinds == k).sum()) for k in ("asked", "miss", "left_out", "off_topic")}
     answered = full.probability(sim.x[:, list(FULL_FEATURES)]) >= full.answer_p
     stats = {**count, "rows": int(len(sim.y)),
              "pseudo_recall_at_1": round(count["asked"] / max(1, count["asked"] + count["miss"]), 4),
              "pseudo_answered_right": round(float((answered & (sim.y == 1)).sum() / max(1, sim.y.sum())), 4),
-             "max_wrong": max_wrong, "max_offtopic_suggested": max_offtopic_suggested}
+             "max_wrong": max_wrong, "max_offtopic_answered": max_offtopic_answered,
+             "max_offtopic_suggested": max_offtopic_suggested}
     return DecisionModel(full=full, dense=dense, suggest_floor=floor, stats=stats)
 
 
-def fit_decision(kb: "KnowledgeBase", max_wrong: float = 0.05, max_offtopic_suggested: float = 0.2,
-                 max_queries: int = 1200) -> DecisionModel:
+def fit_decision(kb: "KnowledgeBase", max_wrong: float = MAX_WRONG,
+                 max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
+                 max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED, max_queries: int = 1200) -> DecisionModel:
     """Simulate customers against `kb` and fit its DecisionModel (see the module docstring)."""
-    return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_suggested)
+    return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_answered, max_offtopic_suggested)
 
 
 def decision_policy(kb_settings: Dict[str, Any]) -> Dict[str, float]:
     d = kb_settings.get("decision") or {}
-    return {"max_wrong": float(d.get("max_wrong", 0.05)),
-            "max_offtopic_suggested": float(d.get("max_offtopic_suggested", 0.2))}
+    return {"max_wrong": float(d.get("max_wrong", MAX_WRONG)),
+            "max_offtopic_answered": float(d.get("max_offtopic_answered", MAX_OFFTOPIC_ANSWERED)),
+            "max_offtopic_suggested": float(d.get("max_offtopic_suggested", MAX_OFFTOPIC_SUGGESTED))}
 
 
 __all__ = ["DecisionModel", "Logit", "Simulation", "simulate", "fit_simulation", "fit_decision", "decision_policy", "decision_features",

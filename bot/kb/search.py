@@ -368,7 +368,8 @@ class KnowledgeBase:
             return decide_from_hits(hits, p)
         english = ch.language == "en"
         confidence = self.decision_model.probability(decision_features(score, dense, lexical), english)
-        return decide_calibrated(hits, confidence, self.decision_model.cuts(english), self.decision_model, p)
+        return decide_calibrated(hits, confidence, self.decision_model.cuts(english),
+                                 0.0 if english else self.decision_model.suggest_floor, p)
 
 
 def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
@@ -385,13 +386,15 @@ def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
 
 
 def decide_calibrated(hits: List[Hit], confidence: float, cuts: Tuple[float, float],
-                      model: DecisionModel, p: SearchParams) -> Decision:
+                      floor: float, p: SearchParams) -> Decision:
+    """`cuts`: the answer and suggest levels of `confidence`; `floor`: the fused score a
+    suggestion needs (none for English against the dense model: its scores sit lower)."""
     answer_p, suggest_p = cuts
     if not hits:
         return Decision("abstain", [], confidence)
     if confidence >= answer_p:
         return Decision("answer", hits[:1], confidence)
-    offered = [h for h in hits[: p.suggestions] if h.score >= model.suggest_floor]
+    offered = [h for h in hits[: p.suggestions] if h.score >= floor]
     if confidence >= suggest_p and offered:
         return Decision("suggest", offered, confidence)
     return Decision("abstain", hits[: p.suggestions], confidence)
