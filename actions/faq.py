@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import fails_twice, hand_over, language_of
 from bot.handoff.decision import FAILED_TWICE
-from bot.kb.service import answer, answer_by_id, get_knowledge_base
+from bot.kb.service import answer, answer_by_id, get_knowledge_base, reply_for
 
 # Load (or build) the index while the action server starts, not on a customer's question.
 get_knowledge_base()
@@ -22,16 +22,19 @@ class ActionAnswerQuestion(Action):
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
+        decided = tracker.latest_message.get("faq")
         if faq_id:  # the customer picked one of the suggested questions
             reply = answer_by_id(faq_id, language)
+        elif decided and decided.get("kind"):  # the NLU router already searched the FAQ
+            reply = reply_for(decided, language)
         else:
             reply = answer(tracker.latest_message.get("text") or "", language)
         failed = reply["kind"] == "abstain"
         if failed and fails_twice(tracker):
             return hand_over(dispatcher, tracker, FAILED_TWICE)
         # The decision and its scores go into the tracker: the transcript shows them.
-        faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"),
-               "score": reply.get("score"), "suggestions": reply.get("suggestions")}
+        faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"), "score": reply.get("score"),
+               "confidence": reply.get("confidence"), "suggestions": reply.get("suggestions")}
         dispatcher.utter_message(text=reply["text"], buttons=reply.get("buttons") or [],
                                  faq=faq, failure=failed)
         return []

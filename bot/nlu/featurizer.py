@@ -23,6 +23,8 @@ from tqdm import tqdm
 from bot.kb.embedders import DEFAULT_EMBEDDER, load_embedder
 from bot.text import prepare
 
+QUERY_VECTOR_KEY = "hotro_query_vector"  # read by bot.nlu.faq_router
+
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
@@ -71,9 +73,12 @@ class EmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             starts = tqdm(starts, desc="embedding training examples", unit="batch")
         for start in starts:
             chunk = with_text[start:start + batch]
-            vectors = self._embedder.embed_queries([prepare(m.get(TEXT)).text for m in chunk])
-            for message, vector in zip(chunk, vectors):
+            texts = [prepare(m.get(TEXT)).text for m in chunk]
+            vectors = self._embedder.embed_queries(texts)
+            for message, text, vector in zip(chunk, texts, vectors):
                 self.add_features_to_message(
                     sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT,
                     message=message,
                 )
+                # FaqRouter's FAQ search reuses it when it would embed the same text.
+                message.set(QUERY_VECTOR_KEY, (self._embedder.spec, text, vector))

@@ -99,3 +99,22 @@ def test_conversation_survives_a_crash_of_the_rasa_server(customer, stack):
     assert user_texts == ["xin chào", "cho tôi gặp nhân viên"]
     # The conversation goes on, in the language it had.
     assert "Tạm biệt" in customer.says_text("tạm biệt nhé")
+
+
+# Messages of issue 9 that the intent classifier alone misrouted while the FAQ had the answer.
+@pytest.mark.parametrize("text,fragment", [
+    ("phí vận chuyển bao nhiêu", "20.000đ nội thành"),
+    ("giao về Cà Mau mất mấy ngày", "Thời gian giao tiêu chuẩn"),
+    ("phi van chuyen bao nhieu", "20.000đ nội thành"),
+    ("do you accept visa", "accepts Visa"),
+])
+def test_a_question_the_faq_answers_gets_the_answer_first(customer, text, fragment):
+    reply = customer.say(text)
+    assert len(reply) == 1 and fragment in reply[0]["text"], reply
+
+
+def test_a_thumbs_up_is_not_a_failure(customer, tickets):
+    for text in ("👍", "ok", "👍"):
+        reply = customer.says_text(text)
+        assert "chưa hiểu" not in reply and "Yêu cầu #" not in reply, reply
+    assert tickets.latest_ticket_for(customer.sender) is None

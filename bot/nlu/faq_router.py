@@ -1,0 +1,143 @@
+"""FaqRouter: decides between the intent classifier and the FAQ, with both confidences.
+
+The intent classifier never learns the FAQ's topics (an entry an editor publishes must be
+answerable at once, without retraining), so it is often unsure about questions the FAQ
+answers well: "phí vận chuyển bao nhiêu" came out as nlu_fallback (0.59 < 0.7), "giao
+về Cà Mau mất mấy ngày" as a complaint. This component runs after the FallbackClassifier,
+searches the FAQ (bot.kb, reloaded live when the index is rebuilt) with the sentence
+embedding the EmbeddingFeaturizer already made, and routes with `route()`:
+
+* a specific intent the classifier is sure of wins (asking for a person, giving a contact,
+  a rating, "are you a bot");
+* otherwise a confident FAQ answer wins (also over a greeting or thanks around a question);
+* FAQ suggestions win over "not understood", a question and any unsure intent; a sure
+  greeting, complaint or "out of scope" keeps its own reply;
+* "ok", "vâng", 👍 and other acknowledgements the classifier is unsure of become
+  `acknowledge`, never a failed turn.
+
+The FAQ decision goes into the parse data as `faq` (kind, entry, confidence, suggestions),
+so the action server renders it without searching again: one embedding per message.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.featurizer import QUERY_VECTOR_KEY  # (embedder spec, embedded text, vector)
+from bot.text import fold
+
+log = logging.getLogger(__name__)
+
+FAQ_KEY = "faq"
+FALLBACK = "nlu_fallback"
+# Folded words that, alone or two or three together, only acknowledge ("dạ vâng ạ", "ok
+# shop", "thanks"). Not "k"/"ko": in Vietnamese chat they mean "không" (no).
+ACKNOWLEDGEMENTS = frozenset("""
+    ok oke okie oki okela okay okk uhm um uh u uk uki hmm vang da a duoc dc roi nha nhe
+    cam on tks ty thanks thank you good great nice cool alright sure yes yep yeah shop ad
+""".split())
+
+
+def _warm_up() -> None:
+    from bot.kb.service import get_knowledge_base
+
+    try:
+        get_knowledge_base()
+    except Exception:  # noqa: BLE001 - logged; the first message will try again
+        log.exception("could not load the FAQ index at start-up")
+
+
+def is_acknowledgement(text: str) -> bool:
+    """An emoji, a sticker-like symbol or a short "ok / vâng / dạ" that asks nothing."""
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        return True  # only emoji, symbols and punctuation
+    words = re.findall(r"\w+", fold(text).lower())
+    return 0 < len(words) <= 3 and all(w in ACKNOWLEDGEMENTS for w in words)
+
+
+def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: str,
+          config: Dict[str, Any]) -> Optional[str]:
+    """The intent the message should have instead of `intent`, or None to keep it.
+
+    `intent`/`confidence`: the classifier's top intent before the fallback (nlu_fallback
+    when it fell under the threshold); `faq`: the FAQ decision or None.
+    """
+    sure = intent != FALLBACK and confidence >= config["intent_threshold"]
+    if intent in config["specific_intents"] and sure:
+        return None
+    kind = (faq or {}).get("kind")
+    if kind == "answer":
+        return config["faq_intent"]
+    if kind == "suggest" and (intent in config["open_intents"] or not sure):
+        return config["faq_intent"]
+    if intent == FALLBACK and is_acknowledgement(text):
+        return config["acknowledge_intent"]
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqRouter(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "intent_threshold": 0.7,  # the FallbackClassifier's threshold
+            "faq_intent": "ask_question",
+            "acknowledge_intent": "acknowledge",
+            "specific_intents": ["request_human", "give_contact", "rate", "bot_challenge"],
+            # Intents that FAQ suggestions replace: they do not answer a question either.
+            "open_intents": [FALLBACK, "ask_question"],
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "FaqRouter":
+        # Only the predict graph has this component: load (or build) the index while the
+        # server starts, not on the first customer's message.
+        threading.Thread(target=_warm_up, name="faq-router-warm-up", daemon=True).start()
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text:
+                self._route(message, text)
+        return messages
+
+    def _route(self, message: Message, text: str) -> None:
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK]
+        current = message.get(INTENT) or {}
+        intent = current.get("name") or FALLBACK
+        confidence = float((ranking[0] if ranking else current).get("confidence") or 0.0)
+        faq = self._search(message, text)
+        new = route(intent, confidence, faq, text, self._config)
+        if faq is not None:
+            if new is not None:
+                faq["routed_from"] = {"intent": intent, "confidence": round(confidence, 4)}
+            message.set(FAQ_KEY, faq, add_to_output=True)
+        if new is not None:
+            score = faq["confidence"] if faq and new == self._config["faq_intent"] else 1.0
+            message.set(INTENT, {"name": new, "confidence": score}, add_to_output=True)
+
+    @staticmethod
+    def _search(message: Message, text: str) -> Optional[Dict[str, Any]]:
+        from bot.kb.service import decide  # loads (or builds) the index on first use
+
+        cached = message.get(QUERY_VECTOR_KEY)
+        try:
+            return decide(text, cached=cached)
+        except Exception:  # noqa: BLE001 - routing falls back to the classifier alone
+            log.exception("FAQ search failed while routing %r", text)
+            return None

@@ -1,0 +1,59 @@
+"""The routing between the intent classifier and the FAQ (bot/nlu/faq_router.py)."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from bot.nlu.faq_router import FaqRouter, is_acknowledgement, route
+
+CONFIG = FaqRouter.get_default_config()
+ANSWER = {"kind": "answer", "entry_id": "shipping-fee", "confidence": 0.93}
+SUGGEST = {"kind": "suggest", "suggestions": ["shipping-fee", "shipping-free"], "confidence": 0.3}
+ABSTAIN = {"kind": "abstain", "considered": ["shipping-fee"], "confidence": 0.01}
+
+
+@pytest.mark.parametrize("intent,confidence", [
+    ("nlu_fallback", 0.59),   # "phí vận chuyển bao nhiêu": ask_question 0.59 under 0.7
+    ("complain", 0.81),       # "giao về Cà Mau mất mấy ngày" read as a complaint
+    ("out_of_scope", 0.9),
+    ("greet", 0.95),          # "chào shop, phí ship bao nhiêu"
+    ("thank", 0.9),
+    ("ask_question", 0.99),
+    ("request_human", 0.5),   # an unsure request for a person does not beat a sure answer
+])
+def test_a_confident_faq_answer_wins(intent, confidence):
+    assert route(intent, confidence, ANSWER, "phí vận chuyển bao nhiêu", CONFIG) == "ask_question"
+
+
+@pytest.mark.parametrize("intent", ["request_human", "give_contact", "rate", "bot_challenge"])
+def test_a_sure_specific_intent_beats_the_faq(intent):
+    assert route(intent, 0.95, ANSWER, "cho tôi gặp nhân viên về phí ship", CONFIG) is None
+
+
+def test_suggestions_replace_not_understood_but_not_a_sure_intent():
+    assert route("nlu_fallback", 0.4, SUGGEST, "ship sao", CONFIG) == "ask_question"
+    assert route("ask_question", 0.9, SUGGEST, "ship sao", CONFIG) == "ask_question"
+    assert route("complain", 0.6, SUGGEST, "giao về Cà Mau mất mấy ngày", CONFIG) == "ask_question"
+    assert route("complain", 0.95, SUGGEST, "giao chậm quá, bực mình", CONFIG) is None
+    assert route("greet", 0.97, SUGGEST, "xin chào", CONFIG) is None
+    assert route("out_of_scope", 0.95, SUGGEST, "kể chuyện cười đi", CONFIG) is None
+
+
+def test_no_faq_answer_keeps_the_intent():
+    assert route("greet", 0.97, ABSTAIN, "xin chào", CONFIG) is None
+    assert route("nlu_fallback", 0.3, ABSTAIN, "asdkjh qwe", CONFIG) is None
+    assert route("nlu_fallback", 0.3, None, "asdkjh qwe", CONFIG) is None  # FAQ down
+
+
+@pytest.mark.parametrize("text", ["👍", "ok", "Ok shop", "oke", "dạ vâng ạ", "da vang", "ừm", "🙂🙂",
+                                  "!!!", "thanks", unicodedata.normalize("NFD", "dạ vâng")])
+def test_acknowledgements_are_never_a_failed_turn(text):
+    assert is_acknowledgement(text)
+    assert route("nlu_fallback", 0.2, ABSTAIN, text, CONFIG) == "acknowledge"
+
+
+@pytest.mark.parametrize("text", ["ko", "không", "k", "phí ship", "ok nhưng phí ship bao nhiêu vậy",
+                                  "hủy đơn"])
+def test_questions_and_refusals_are_not_acknowledgements(text):
+    assert not is_acknowledgement(text)
