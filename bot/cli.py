@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from bot.console.commands import add_console_commands
+from bot.e2e import add_eval_e2e
 from bot.kb.commands import add_eval_kb, add_kb_commands
 from bot.settings import PROJECT_DIR
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.set_defaults(func=cmd_eval_nlu)
 
     add_eval_kb(targets)
+    add_eval_e2e(targets)
     add_kb_commands(commands)
     add_console_commands(commands)  # hotro user add|passwd|list, hotro console
     return parser
