@@ -4,7 +4,7 @@ For each threshold t, a message whose best intent has confidence < t falls back 
 says it did not understand), which counts as out-of-scope. Prints one markdown table:
 in-scope accuracy and out-of-scope recall per data set at each t, and their mean.
 
-  .venv/bin/python bench/nlu_threshold.py embed_diet
+  .venv/bin/python bench/nlu_threshold.py embed_diet [0.1,0.2,0.3]
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def rates(rows, oos: str, t: float) -> tuple[float, float]:
     return acc, rec
 
 
-def main(config: str) -> None:
+def main(config: str, thresholds: list[float] = THRESHOLDS) -> None:
     sets = {}
     for name, oos in OOS.items():
         path = RESULTS / f"predictions_{name}_{config}.csv"
@@ -36,15 +36,16 @@ def main(config: str) -> None:
     head = "| threshold | " + " | ".join(f"{n} in-scope acc. | {n} OOS recall | {n} mean"
                                          for n in sets) + " |"
     lines = [head, "|" + "---|" * (1 + 3 * len(sets))]
-    for t in THRESHOLDS:
+    for t in thresholds:
         cells = []
         for rows, oos in sets.values():
             acc, rec = rates(rows, oos, t)
             cells += [f"{acc:.3f}", f"{rec:.3f}", f"{(acc + rec) / 2:.3f}"]
-        lines.append(f"| {t:.1f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {t:g} | " + " | ".join(cells) + " |")
     print(f"Pipeline: {config}\n")
     print("\n".join(lines))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "embed_diet")
+    main(sys.argv[1] if len(sys.argv) > 1 else "embed_diet",
+         [float(t) for t in sys.argv[2].split(",")] if len(sys.argv) > 2 else THRESHOLDS)
