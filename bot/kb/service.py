@@ -286,7 +286,10 @@ def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
     if faq.get("kind") == "answer":
         entry = kb.get(faq.get("entry_id") or "")
         if entry is not None:
-            return _reply("answer", entry.answer(lang), lang, [], entry.id, score,
+            # A complaint the FAQ answers still gets the offer of a person. (No apology: the
+            # classifier calls questions such as "giao về Cà Mau mất mấy ngày" complaints.)
+            buttons = [_handoff_button(lang)] if is_complaint(faq) else []
+            return _reply("answer", entry.answer(lang), lang, buttons, entry.id, score,
                           answer_language="en" if lang == "en" and entry.answer_en else "vi", **extra)
     if faq.get("kind") in ("answer", "suggest"):
         entries = [e for e in (kb.get(i) for i in faq.get("suggestions") or [faq.get("entry_id")]) if e]
@@ -295,6 +298,11 @@ def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
             return _reply("suggest", TEXTS["suggest"][lang], lang, buttons, None, score,
                           suggestions=[e.id for e in entries], **extra)
     return _abstain(lang, score, considered=list(faq.get("considered") or []), **extra)
+
+
+def is_complaint(faq: Dict[str, Any]) -> bool:
+    """The NLU router took this message from the complaint intent to the FAQ."""
+    return ((faq or {}).get("routed_from") or {}).get("intent") == "complain"
 
 
 def answer_by_id(entry_id: str, language: Optional[str] = "vi",
