@@ -295,6 +295,8 @@ def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
         entries = [e for e in (kb.get(i) for i in faq.get("suggestions") or [faq.get("entry_id")]) if e]
         if entries:
             buttons = [{"title": suggestion_title(e, lang), "payload": ask_payload(e.id)} for e in entries]
+            if is_complaint(faq):
+                buttons.append(_handoff_button(lang))
             return _reply("suggest", TEXTS["suggest"][lang], lang, buttons, None, score,
                           suggestions=[e.id for e in entries], **extra)
     return _abstain(lang, score, considered=list(faq.get("considered") or []), **extra)

@@ -10,8 +10,8 @@ embedding the EmbeddingFeaturizer already made, and routes with `route()`:
 * a specific intent the classifier is sure of wins (asking for a person, giving a contact,
   a rating, "are you a bot");
 * otherwise a confident FAQ answer wins (also over a greeting or thanks around a question);
-* FAQ suggestions win over "not understood", a question and any unsure intent; a sure
-  greeting, complaint or "out of scope" keeps its own reply;
+* FAQ suggestions win over "not understood", a question, a complaint (with the offer of a
+  person) and any unsure intent; a sure greeting or "out of scope" keeps its own reply;
 * "ok", "vâng", 👍 and other acknowledgements the classifier is unsure of become
   `acknowledge`, never a failed turn.
 
@@ -95,7 +95,9 @@ class FaqRouter(GraphComponent):
             "acknowledge_intent": "acknowledge",
             "specific_intents": ["request_human", "give_contact", "rate", "bot_challenge"],
             # Intents that FAQ suggestions replace: they do not answer a question either.
-            "open_intents": [FALLBACK, "ask_question"],
+            # A complaint too: the classifier calls many questions complaints ("giao về Cà Mau
+            # mất mấy ngày", 0.99), and the reply to one routed here offers a person anyway.
+            "open_intents": [FALLBACK, "ask_question", "complain"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
