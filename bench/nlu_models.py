@@ -185,6 +185,51 @@ def report(name, probs, classes, y_test, oos, seconds):
     print(f"{line} | {seconds:.0f}s", flush=True)
 
 
+def calibrated_probs(xd, xs, td, ts, ytr, n_labels, o):
+    """bot.nlu.classifier's training on cached features: out-of-fold temperature, then fit."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from bot.nlu.classifier import _softmax, fit_softmax_regression, fit_temperature
+
+    c, it, tol = o.get("C", 50), int(o.get("it", 100)), o.get("tol", 1e-3)
+    held = np.flatnonzero(np.bincount(ytr)[ytr] >= 3)
+    logits = np.zeros((len(held), n_labels))
+    for _, fold in StratifiedKFold(3, shuffle=True, random_state=1).split(held, ytr[held]):
+        keep = np.ones(len(ytr), dtype=bool)
+        keep[held[fold]] = False
+        W, b = fit_softmax_regression(xd[keep], xs[keep], ytr[keep], n_labels, c, it, tol)
+        rows = held[fold]
+        logits[fold] = xd[rows] @ W[:xd.shape[1]] + xs[rows] @ W[xd.shape[1]:] + b
+    temperature = fit_temperature(logits, ytr[held])
+    W, b = fit_softmax_regression(xd, xs, ytr, n_labels, c, it, tol)
+    print(f"temperature {temperature:.3f}")
+    return _softmax((td @ W[:xd.shape[1]] + ts @ W[xd.shape[1]:] + b) / temperature)
+
+
+def ambiguity_table(probs, classes, y_test, oos) -> None:
+    """In-scope accuracy / OOS recall by FallbackClassifier threshold and ambiguity_threshold;
+    and calibration: mean confidence against accuracy of in-scope predictions by bin."""
+    top = np.sort(probs, axis=1)
+    best, margin = top[:, -1], top[:, -1] - top[:, -2]
+    pred = classes[probs.argmax(axis=1)]
+    ins = y_test != oos if oos else np.ones(len(y_test), dtype=bool)
+    print("| threshold | ambiguity 0 | ambiguity 0.05 | ambiguity 0.1 |\n|---|---|---|---|")
+    for t in [0.3, 0.4, 0.45, 0.5, 0.6, 0.7]:
+        cells = []
+        for a in [0.0, 0.05, 0.1]:
+            falls = (best < t) | (margin < a)
+            acc = ((pred == y_test) & ~falls)[ins].mean()
+            rec = ((pred == oos) | falls)[~ins].mean() if oos and (~ins).any() else float("nan")
+            cells.append(f"{acc:.3f} / {rec:.2f}")
+        print(f"| {t:g} | " + " | ".join(cells) + " |")
+    print("| confidence bin | n | mean confidence | accuracy |\n|---|---|---|---|")
+    for lo in np.arange(0.0, 1.0, 0.2):
+        m = ins & (best >= lo) & (best < lo + 0.2 + 1e-9)
+        if m.any():
+            print(f"| {lo:.1f}–{lo + 0.2:.1f} | {m.sum()} | {best[m].mean():.3f} | "
+                  f"{(pred == y_test)[m].mean():.3f} |")
+
+
 def compare(name: str, models: str | None) -> None:
     from sklearn.svm import LinearSVC
 
@@ -200,14 +245,18 @@ def compare(name: str, models: str | None) -> None:
         blocks = [x[2:] for x in opts if x.startswith("b=")] or None
         started = time.monotonic()
         xd, xs, td, ts = design(train, test, o.get("s", 1.0), o.get("d", 1.0), blocks)
-        if kind == "lr":
+        if kind in ("lr", "calibrated"):
             if xd is None:
                 xd, td = np.zeros((len(ytr), 0)), np.zeros((len(y_test), 0))
             if xs is None:
                 xs, ts = sp.csr_matrix((len(ytr), 0)), sp.csr_matrix((len(y_test), 0))
+        if kind == "lr":
             W, b = fit_softmax_regression(xd, xs, ytr, len(classes), o.get("C", 10),
                                           max_iter=int(o.get("it", 300)), tol=o.get("tol", 1e-4))
             probs = softmax(b + td @ W[:xd.shape[1]] + ts @ W[xd.shape[1]:])
+        elif kind == "calibrated":  # the component's model, temperature included
+            probs = calibrated_probs(xd, xs, td, ts, ytr, len(classes), o)
+            ambiguity_table(probs, classes, y_test, oos)
         elif kind == "svm":
             xtr = sp.hstack([m for m in (sp.csr_matrix(xd) if xd is not None else None, xs)
                              if m is not None]).tocsr()

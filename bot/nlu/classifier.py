@@ -1,20 +1,21 @@
 """CalibratedIntentClassifier: a linear intent classifier whose confidence is a probability.
 
 It reads the sentence-level features the pipeline already made: the sentence embedding
-(EmbeddingFeaturizer, multilingual-e5-small) and the sparse word and character n-gram
-counts (CountVectorsFeaturizer, RegexFeaturizer). Sparse blocks are weighted as tf-idf;
-every block is L2-normalised and scaled by its weight; a multinomial logistic regression
-(L2, L-BFGS, dense blocks multiplied with BLAS and sparse ones as sparse matrices, which
-is what keeps CLINC150 training in seconds) is fitted on them. Its confidence is then calibrated by temperature scaling,
-with the temperature fitted on out-of-fold predictions of the training data, so a
-confidence of 0.6 means "right about 60 % of the time" on data like the training data and
-the FallbackClassifier threshold means the same on any data set.
+(EmbeddingFeaturizer, multilingual-e5-small) and the sparse count vectors
+(CountVectorsFeaturizer, RegexFeaturizer). Sparse blocks are weighted as tf-idf; every
+block is L2-normalised and scaled by its weight; an L2 multinomial logistic regression is
+fitted on them by L-BFGS (dense blocks multiplied with BLAS, sparse ones as sparse
+matrices: scikit-learn's solver, which needs one sparse matrix, took over 10 minutes on
+CLINC150). The confidence is then calibrated by temperature scaling, the temperature
+fitted on out-of-fold logits of the training data (3 folds), so a confidence of 0.6 means
+"right about 60 % of the time" on data like the training data, and one FallbackClassifier
+threshold means the same whatever the data.
 
-Why (bench/nlu_eval.md, bench/nlu_models.md): on the same features it is more accurate than
-DIET (CLINC150 in-scope, BANKING77, PhoATIS, hotro's Vietnamese set) and trains in a
-fraction of the time; the embedding carries paraphrases and English, the character
-n-grams on diacritic-free lemmas carry Vietnamese typed without accents and chat
-abbreviations.
+Why (bench/nlu_eval.md, bench/nlu_models.md): over the same embedding and word count
+vectors as DIET it reaches CLINC150 in-scope accuracy 0.966 (DIET 0.888) with out-of-scope
+recall 0.69 at threshold 0.4, and trains CLINC150 in under 8 minutes on 2 cores, most of
+it the embedding; kNN over examples and a linear SVM were behind; character n-grams added
+nothing (the tokenizer's lemmas are already diacritic-free, chat abbreviations expanded).
 
 The model is stored as plain arrays (numpy .npz, no pickle) and JSON in Rasa's model
 storage. Training is deterministic: the same data and config train the same model.
