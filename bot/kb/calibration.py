@@ -39,7 +39,7 @@ from bot.text import fold
 if TYPE_CHECKING:  # pragma: no cover
     from bot.kb.search import KnowledgeBase
 
-DECISION_VERSION = 1
+DECISION_VERSION = 2  # bump when the features or the model change: indexes are then rebuilt
 # Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md).
 MAX_WRONG = 0.1
 MAX_OFFTOPIC_ANSWERED = 0.05
@@ -193,8 +193,6 @@ class PseudoQuery:
 def pseudo_queries(kb: "KnowledgeBase", max_queries: int = 1200, seed: int = 0) -> List[PseudoQuery]:
     """Customer-like rewrites of each entry's texts (at most 4 texts an entry, 2 rewrites
     each; entries sampled when the corpus is large) plus OFF_TOPIC."""
-    from bot.kb.index import KIND_TEXT
-
     rng = random.Random(seed)
     entries = list(range(len(kb.entries)))
     per_entry = 8
@@ -203,10 +201,7 @@ def pseudo_queries(kb: "KnowledgeBase", max_queries: int = 1200, seed: int = 0) 
     pool = [w for e in kb.entries for t in e.texts()[:1] for w in _WORD.findall(t.lower())]
     out: List[PseudoQuery] = []
     for i in entries:
-        start, end = int(kb._starts[i]), int(kb._ends[i])
-        rows = [r for r in range(start, end) if kb._kinds[r] == KIND_TEXT] if start >= 0 else []
-        texts = kb.entries[i].texts()
-        pairs = list(zip(texts, rows))[:4]
+        pairs = list(zip(kb.entries[i].texts(), kb.text_rows(i)))[:4]
         for text, row in pairs:
             others = [w for w in pool if w not in text.lower()]
             for variant, q in customer_variants(text, rng, others):

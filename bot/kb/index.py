@@ -42,6 +42,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
+from bot.kb.calibration import DECISION_VERSION
 from bot.kb.corpus import Entry, load_corpus
 from bot.kb.embedders import Embedder, load_embedder
 from bot.kb.lexical import LEXICAL_VERSION, DiacriticRestorer, entry_lexical, restorer_texts
@@ -437,7 +438,8 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
         if (previous is not None and not force and previous["manifest"]["corpus_fingerprint"] == fingerprint
                 and _index_kind_ok(previous["manifest"], exact_index_max)
                 and previous["manifest"].get("lexical_version") == LEXICAL_VERSION
-                and (decision is None or previous["manifest"].get("decision"))):
+                and (decision is None
+                     or (previous["manifest"].get("decision") or {}).get("version") == DECISION_VERSION)):
             m = previous["manifest"]
             return BuildReport(str(index_dir), len(entries), 0, 0, 0, len(entries), 0,
                                m["n_vectors"], m["index_type"], time.perf_counter() - t0, unchanged=True)

@@ -29,10 +29,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bot.kb.calibration import DecisionModel, decision_features, decision_policy, fit_decision
+from bot.kb.calibration import (DECISION_VERSION, DecisionModel, decision_features, decision_policy,
+                                fit_decision)
 from bot.kb.corpus import Entry
 from bot.kb.embedders import Embedder, load_embedder
-from bot.kb.index import (KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, DEFAULT_EXACT_INDEX_MAX,
+from bot.kb.index import (KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, DEFAULT_EXACT_INDEX_MAX, IndexMismatchError,
                           RESTORER_ANSWERS, IndexData, IndexParams, build_in_memory, load_index)
 from bot.kb.lexical import (BM25, DiacriticRestorer, entry_lexical, fold_terms, has_no_diacritics,
                             restorer_texts, word_terms)
@@ -174,6 +175,9 @@ class KnowledgeBase:
         kb = _kb_section(settings)
         data = load_index(index_dir, embedder_spec=embedder_spec, corpus_dir=corpus_dir,
                           params=IndexParams.from_settings(kb))
+        if data.decision and data.decision.get("version") != DECISION_VERSION:
+            raise IndexMismatchError(f"the FAQ index in {index_dir} has a decision model of another "
+                                     f"version of hotro: rebuild it with `hotro kb build`")
         return cls(data, params=SearchParams.from_settings(kb))
 
     @classmethod
@@ -237,6 +241,11 @@ class KnowledgeBase:
         self.embedder.embed_queries(["xin chào"])
 
     # --- queries --------------------------------------------------------------------------
+
+    def text_rows(self, position: int) -> List[int]:
+        """Index rows of the question and phrasings of the entry at `position`, in order."""
+        start, end = int(self._starts[position]), int(self._ends[position])
+        return [r for r in range(start, end) if self._kinds[r] == KIND_TEXT] if start >= 0 else []
 
     def get(self, entry_id: str) -> Optional[Entry]:
         i = self._by_id.get(entry_id)

@@ -10,8 +10,8 @@ embedding the EmbeddingFeaturizer already made, and routes with `route()`:
 * a specific intent the classifier is sure of wins (asking for a person, giving a contact,
   a rating, "are you a bot");
 * otherwise a confident FAQ answer wins (also over a greeting or thanks around a question);
-* FAQ suggestions win over "not understood", a question, a complaint (with the offer of a
-  person) and any unsure intent; a sure greeting or "out of scope" keeps its own reply;
+* FAQ suggestions win over "not understood", a question, "out of scope", a complaint (with
+  the offer of a person) and any unsure intent; a sure greeting or thanks keeps its reply;
 * "ok", "vâng", 👍 and other acknowledgements the classifier is unsure of become
   `acknowledge`, never a failed turn.
 
@@ -90,14 +90,17 @@ class FaqRouter(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "intent_threshold": 0.7,  # the FallbackClassifier's threshold
+            # A specific intent at least this probable clearly wins over an FAQ answer (the
+            # classifier's confidence is a calibrated probability).
+            "intent_threshold": 0.7,
             "faq_intent": "ask_question",
             "acknowledge_intent": "acknowledge",
             "specific_intents": ["request_human", "give_contact", "rate", "bot_challenge"],
             # Intents that FAQ suggestions replace: they do not answer a question either.
-            # A complaint too: the classifier calls many questions complaints ("giao về Cà Mau
-            # mất mấy ngày", 0.99), and the reply to one routed here offers a person anyway.
-            "open_intents": [FALLBACK, "ask_question", "complain"],
+            # A complaint too: the classifier calls some questions complaints ("giao về Cà Mau
+            # mất mấy ngày"), and the reply to one routed here offers a person anyway; and
+            # "out of scope", which it says of questions typed without accents.
+            "open_intents": [FALLBACK, "ask_question", "complain", "out_of_scope"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

@@ -173,3 +173,20 @@ def test_a_build_stores_the_calibrated_decision(corpus_dir, tmp_path):
     kb = KnowledgeBase.load(tmp_path / "index", EMBEDDER, settings=settings)
     assert kb.decision_model is not None
     assert kb.decide("tôi muốn hủy đơn hàng đã đặt").top.entry_id == "orders-cancel"
+
+
+def test_a_decision_model_of_another_version_means_a_rebuild(corpus_dir, tmp_path):
+    from bot.kb.search import KnowledgeBase, fit_index_decision
+
+    settings = {"embedder": EMBEDDER, "kb": {}}
+    fit = lambda data: fit_index_decision(data, settings)  # noqa: E731
+    build_index(corpus_dir, tmp_path / "index", EMBEDDER, progress=False, decision=fit)
+    path = tmp_path / "index" / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["decision"]["version"] = 0  # as written by an older hotro
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatchError):
+        KnowledgeBase.load(tmp_path / "index", EMBEDDER, settings=settings)
+    report = build_index(corpus_dir, tmp_path / "index", EMBEDDER, progress=False, decision=fit)
+    assert not report.unchanged and report.embedded_entries == 0  # vectors reused, model refitted
+    assert KnowledgeBase.load(tmp_path / "index", EMBEDDER, settings=settings).decision_model is not None
