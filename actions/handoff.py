@@ -64,6 +64,20 @@ class ActionFallback(Action):
         return []
 
 
+class ActionOutOfScope(Action):
+    """Not the shop's business: say so, or after the second such turn in a row hand over
+    (many are questions about the shop the FAQ does not cover)."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher, tracker, domain):
+        if fails_twice(tracker):
+            return hand_over(dispatcher, tracker, FAILED_TWICE)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
 class ActionSaveContact(Action):
     """A phone number or email for a call-back, attached to the customer's ticket."""
 

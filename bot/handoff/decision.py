@@ -5,7 +5,7 @@ Reasons: the customer asked (`request_human`), the bot failed twice in a row
 person (`low_confidence`); a message the customer's channel refused to deliver
 (`undelivered`, see handoff.hand_off_undelivered) also reaches a person. A failed turn
 is one whose bot reply carries the metadata `failure: true` (set by the fallback and
-FAQ actions) or whose intent was nlu_fallback.
+FAQ actions) or whose intent was nlu_fallback or out_of_scope.
 """
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ REQUEST_HUMAN = "request_human"
 FAILED_TWICE = "bot_failed_twice"
 LOW_CONFIDENCE = "low_confidence"
 UNDELIVERED = "undelivered"
+# Intents whose reply did not help: not understood, or "I only handle the shop's matters"
+# (many of those are questions about the shop the FAQ does not cover).
+FAILED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
 def _turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
@@ -30,7 +33,7 @@ def _turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
 
 def _failed(turn: List[Dict[str, Any]]) -> bool:
     intent = ((turn[0].get("parse_data") or {}).get("intent") or {}).get("name")
-    if intent == "nlu_fallback":
+    if intent in FAILED_INTENTS:
         return True
     return any(e.get("event") == "bot" and (e.get("metadata") or {}).get("failure")
                for e in turn[1:])

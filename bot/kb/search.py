@@ -108,6 +108,7 @@ class Decision:
     kind: str
     hits: List[Hit]
     confidence: float = 0.0
+    near_answer: bool = False  # a suggestion with confidence at least halfway to the answer cut
 
     @property
     def top(self) -> Optional[Hit]:
@@ -409,7 +410,7 @@ def decide_calibrated(hits: List[Hit], confidence: float, cuts: Tuple[float, flo
         return Decision("answer", hits[:1], confidence)
     offered = [h for h in hits[: p.suggestions] if h.score >= floor]
     if confidence >= suggest_p and offered:
-        return Decision("suggest", offered, confidence)
+        return Decision("suggest", offered, confidence, confidence >= (suggest_p + answer_p) / 2)
     return Decision("abstain", hits[: p.suggestions], confidence)
 
 

@@ -247,7 +247,7 @@ def decide(text: str, language: Optional[str] = None, cached: Optional[Tuple[str
     ids = [h.entry_id for h in decision.hits]
     top = decision.top
     return {"kind": decision.kind, "entry_id": ids[0] if decision.kind == "answer" else None,
-            "confidence": round(float(decision.confidence), 4),
+            "confidence": round(float(decision.confidence), 4), "near_answer": decision.near_answer,
             "score": round(float(top.score), 4) if top else 0.0,
             "suggestions": ids if decision.kind == "suggest" else [],
             "considered": ids if decision.kind == "abstain" else [],

@@ -10,8 +10,9 @@ embedding the EmbeddingFeaturizer already made, and routes with `route()`:
 * a specific intent the classifier is sure of wins (asking for a person, giving a contact,
   a rating, "are you a bot");
 * otherwise a confident FAQ answer wins (also over a greeting or thanks around a question);
-* FAQ suggestions win over "not understood", a question, "out of scope", a complaint (with
-  the offer of a person) and any unsure intent; a sure greeting or thanks keeps its reply;
+* FAQ suggestions win over "not understood", a question and a complaint (with the offer
+  of a person), and over "out of scope" when they are close to an answer; any other intent
+  past the fallback threshold (a greeting, "số mình là 12345") keeps its reply;
 * "ok", "vâng", 👍 and other acknowledgements the classifier is unsure of become
   `acknowledge`, never a failed turn.
 
@@ -72,14 +73,18 @@ def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: s
     `intent`/`confidence`: the classifier's top intent before the fallback (nlu_fallback
     when it fell under the threshold); `faq`: the FAQ decision or None.
     """
-    sure = intent != FALLBACK and confidence >= config["intent_threshold"]
-    if intent in config["specific_intents"] and sure:
+    if intent in config["specific_intents"] and confidence >= config["intent_threshold"]:
         return None
     kind = (faq or {}).get("kind")
     if kind == "answer":
         return config["faq_intent"]
-    if kind == "suggest" and (intent in config["open_intents"] or not sure):
-        return config["faq_intent"]
+    if kind == "suggest":
+        if intent in config["open_intents"]:
+            return config["faq_intent"]
+        # The classifier says "out of scope" of many questions typed without accents
+        # ("phi van chuyen bao nhieu", 0.94): suggestions close to an answer still win.
+        if intent == "out_of_scope" and faq.get("near_answer"):
+            return config["faq_intent"]
     if intent == FALLBACK and is_acknowledgement(text):
         return config["acknowledge_intent"]
     return None
@@ -98,9 +103,8 @@ class FaqRouter(GraphComponent):
             "specific_intents": ["request_human", "give_contact", "rate", "bot_challenge"],
             # Intents that FAQ suggestions replace: they do not answer a question either.
             # A complaint too: the classifier calls some questions complaints ("giao về Cà Mau
-            # mất mấy ngày"), and the reply to one routed here offers a person anyway; and
-            # "out of scope", which it says of questions typed without accents.
-            "open_intents": [FALLBACK, "ask_question", "complain", "out_of_scope"],
+            # mất mấy ngày"), and the reply to one routed here offers a person anyway.
+            "open_intents": [FALLBACK, "ask_question", "complain"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

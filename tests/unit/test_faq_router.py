@@ -21,6 +21,7 @@ ABSTAIN = {"kind": "abstain", "considered": ["shipping-fee"], "confidence": 0.01
     ("thank", 0.9),
     ("ask_question", 0.99),
     ("request_human", 0.5),   # an unsure request for a person does not beat a sure answer
+    ("give_contact", 0.6),
 ])
 def test_a_confident_faq_answer_wins(intent, confidence):
     assert route(intent, confidence, ANSWER, "phí vận chuyển bao nhiêu", CONFIG) == "ask_question"
@@ -31,14 +32,17 @@ def test_a_sure_specific_intent_beats_the_faq(intent):
     assert route(intent, 0.95, ANSWER, "cho tôi gặp nhân viên về phí ship", CONFIG) is None
 
 
-def test_suggestions_replace_not_understood_but_not_a_sure_intent():
+def test_suggestions_replace_not_understood_but_not_another_intent():
     assert route("nlu_fallback", 0.4, SUGGEST, "ship sao", CONFIG) == "ask_question"
     assert route("ask_question", 0.9, SUGGEST, "ship sao", CONFIG) == "ask_question"
     assert route("complain", 0.6, SUGGEST, "giao về Cà Mau mất mấy ngày", CONFIG) == "ask_question"
     assert route("complain", 0.99, SUGGEST, "giao về Cà Mau mất mấy ngày", CONFIG) == "ask_question"
     assert route("greet", 0.97, SUGGEST, "xin chào", CONFIG) is None
-    assert route("out_of_scope", 0.94, SUGGEST, "phi van chuyen bao nhieu", CONFIG) == "ask_question"
+    assert route("out_of_scope", 0.94, dict(SUGGEST, near_answer=True), "phi van chuyen bao nhieu",
+                 CONFIG) == "ask_question"
+    assert route("out_of_scope", 0.9, SUGGEST, "hôm nay thời tiết hà nội thế nào", CONFIG) is None
     assert route("thank", 0.95, SUGGEST, "cảm ơn shop", CONFIG) is None
+    assert route("give_contact", 0.55, SUGGEST, "số mình là 12345", CONFIG) is None
 
 
 def test_no_faq_answer_keeps_the_intent():
