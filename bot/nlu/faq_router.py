@@ -2,8 +2,8 @@
 
 The intent classifier never learns the FAQ's topics (an entry an editor publishes must be
 answerable at once, without retraining), so it is often unsure about questions the FAQ
-answers well: "phí vận chuyển bao nhiêu" came out as nlu_fallback (0.59 < 0.7), "giao
-về Cà Mau mất mấy ngày" as a complaint. This component runs after the FallbackClassifier,
+answers well (with the earlier DIET classifier "phí vận chuyển bao nhiêu" came out as
+nlu_fallback, 0.59 < 0.7; "giao về Cà Mau mất mấy ngày" is still read as a complaint). This component runs after the FallbackClassifier,
 searches the FAQ (bot.kb, reloaded live when the index is rebuilt) with the sentence
 embedding the EmbeddingFeaturizer already made, and routes with `route()`:
 
