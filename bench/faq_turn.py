@@ -91,9 +91,9 @@ def main(argv=None) -> int:
     if args.url:
         result = measure(args.url, {"rasa": args.rasa_pid, "actions": args.actions_pid}, questions, args.n)
     else:
-        from bot.e2e import _Stack
+        from bot.e2e import CorpusStack
 
-        with _Stack(None) as running:
+        with CorpusStack(None) as running:
             services = {s.name: s.process.pid for s in running.stack.services}
             pids = {"rasa": services["rasa server"], "actions": services["action server"]}
             result = measure(running.stack.rasa_url, pids, questions, args.n)

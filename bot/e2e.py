@@ -113,7 +113,7 @@ def table(summary: Dict[str, Any], title: str = "") -> str:
     return "\n".join(lines)
 
 
-class _Stack:
+class CorpusStack:
     """A stack on free ports serving `corpus_csv` (or the configured corpus)."""
 
     def __init__(self, corpus_csv: Optional[str]):
@@ -159,7 +159,7 @@ def evaluate_e2e(queries_csv: str, corpus_csv: Optional[str] = None, url: Option
         entries = read_corpus_csv(corpus_csv) if corpus_csv else load_corpus(
             project_path(load_settings().get("kb", {}).get("corpus_dir", "knowledge_base")))
         return _run(url, queries, entries)
-    with _Stack(corpus_csv) as running:
+    with CorpusStack(corpus_csv) as running:
         return _run(running.stack.rasa_url, queries, running.entries)
 
 

@@ -261,9 +261,9 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
         rows_yd.append(float(right and int(candidates[int(np.argmax(dense))]) == entry))
         kinds.append(kind if kind != "asked" or rows_y[-1] else "miss")
 
-    for q, vec in zip(queries, vectors):
+    for q, text, vec in zip(queries, texts, vectors):
         drop = np.array([q.row]) if q.row >= 0 else None
-        ch = kb.channels(q.text, all_entries=True, vector=vec, drop_rows=drop)
+        ch = kb.channels(q.text, all_entries=True, embedded=(text, vec), drop_rows=drop)
         score, dense, lexical = kb.fuse(ch)
         if q.entry < 0:
             add(score, dense, lexical, ch.candidates, -1, "off_topic")

@@ -98,17 +98,15 @@ def _print_advice(advice: List[Problem], shown: int = 10) -> None:
     for problem in advice[:shown]:
         print(problem)
     if len(advice) > shown:
-        print(f"... and {len(advice) - shown} more pieces of advice (`hotro kb validate` lists them all)"
-              if shown else f"{len(advice)} pieces of advice: `hotro kb validate` lists them")
+        print(f"... and {len(advice) - shown} more pieces of advice (`hotro kb validate` lists them all)")
 
 
 def cmd_validate(args) -> int:
     corpus = _corpus_dir(args)
     problems = validate_corpus(corpus)
-    found = errors(problems)
-    for problem in found:
+    for problem in problems:  # errors and advice ("advice: ..."), in file and line order
         print(problem)
-    _print_advice([p for p in problems if p not in found], shown=10_000)
+    found = errors(problems)
     if found:
         print(f"{len(found)} error(s) in {corpus}", file=sys.stderr)
         return EXIT_FAILED

@@ -267,15 +267,20 @@ class KnowledgeBase:
         return lang, text, restored
 
     def channels(self, query: str, language: Optional[str] = None, all_entries: bool = False,
-                 vector: Optional[np.ndarray] = None, drop_rows: Optional[np.ndarray] = None) -> Channels:
+                 embedded: Optional[Tuple[str, np.ndarray]] = None,
+                 drop_rows: Optional[np.ndarray] = None) -> Channels:
         """Raw per-entry scores of `query` for the candidates (or every entry).
 
-        `vector`: the query's embedding when the caller already has it (the NLU featurizer
-        embeds the same text); `drop_rows`: index rows to ignore (calibration leaves texts out).
+        `embedded`: (text, its vector) when the caller already embedded a text (the NLU
+        featurizer); reused when it is the text this search embeds. `drop_rows`: index rows
+        to ignore (calibration leaves texts out).
         """
         p = self.params
         lang, text, restored = self.embedding_text(query, language)
-        q = vector if vector is not None else self.embedder.embed_queries([text])[0]
+        if embedded is not None and embedded[0] == text:
+            q = np.asarray(embedded[1], dtype=np.float32)
+        else:
+            q = self.embedder.embed_queries([text])[0]
         terms = fold_terms(query)
         lex_fold_all = self._bm25_fold.scores(terms)
         n = len(self.entries)
@@ -351,8 +356,8 @@ class KnowledgeBase:
         score = (1 - p.lexical) * dense + p.lexical * lexical
         return score, dense, lexical
 
-    def _scored(self, query: str, language: Optional[str], vector: Optional[np.ndarray]):
-        ch = self.channels(query, language, vector=vector)
+    def _scored(self, query: str, language: Optional[str], embedded: Optional[Tuple[str, np.ndarray]]):
+        ch = self.channels(query, language, embedded=embedded)
         return (ch, *self.fuse(ch))
 
     @staticmethod
@@ -361,22 +366,22 @@ class KnowledgeBase:
         return [Hit(entries[ch.candidates[i]].id, float(score[i]), float(dense[i]),
                     float(lexical[i]), entries[ch.candidates[i]]) for i in order]
 
-    def search(self, query: str, k: int = 5, language: Optional[str] = None,
-               vector: Optional[np.ndarray] = None) -> List[Hit]:
+    def search(self, query: str, k: int = 5, language: Optional[str] = None) -> List[Hit]:
         """The `k` best entries for `query`, best first."""
         if not query or not query.strip() or not self.entries:
             return []
-        ch, score, dense, lexical = self._scored(query, language, vector)
+        ch, score, dense, lexical = self._scored(query, language, None)
         return self._hits(ch, self.entries, score, dense, lexical, k)
 
     def decide(self, query: str, language: Optional[str] = None,
-               vector: Optional[np.ndarray] = None) -> Decision:
+               embedded: Optional[Tuple[str, np.ndarray]] = None) -> Decision:
         """Answer with the best entry, suggest a few, or abstain: with the index's calibrated
-        model when it has one (calibration.py), else with the fixed thresholds."""
+        model when it has one (calibration.py), else with the fixed thresholds. `embedded`:
+        as in `channels`."""
         p = self.params
         if not query or not query.strip() or not self.entries:
             return Decision("abstain", [])
-        ch, score, dense, lexical = self._scored(query, language, vector)
+        ch, score, dense, lexical = self._scored(query, language, embedded)
         hits = self._hits(ch, self.entries, score, dense, lexical, max(p.suggestions, 2))
         if self.decision_model is None:
             return decide_from_hits(hits, p)

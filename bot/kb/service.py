@@ -23,8 +23,6 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
-
 from bot.kb.corpus import CorpusError, Entry
 from bot.kb.index import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
                           build_index, manifest_stamp)
@@ -227,6 +225,12 @@ def _reply(kind: str, text: str, lang: str, buttons: Optional[List[Dict[str, str
     return out
 
 
+def _answer_reply(entry: Entry, lang: str, score: float, buttons: Optional[List[Dict[str, str]]] = None,
+                  **extra: Any) -> Dict[str, Any]:
+    return _reply("answer", entry.answer(lang), lang, buttons, entry.id, score,
+                  answer_language="en" if lang == "en" and entry.answer_en else "vi", **extra)
+
+
 def _abstain(lang: str, score: float = 0.0, key: str = "abstain", **extra: Any) -> Dict[str, Any]:
     return _reply("abstain", TEXTS[key][lang], lang, [_handoff_button(lang)], None, score, **extra)
 
@@ -238,12 +242,8 @@ def decide(text: str, language: Optional[str] = None, cached: Optional[Tuple[str
     the NLU featurizer, reused when it embedded exactly what the search would. Raises when
     the knowledge base is unavailable."""
     kb = get_knowledge_base(settings)
-    vector = None
-    if cached is not None:
-        spec, embedded, cached_vector = cached
-        if spec == kb.embedder.spec and embedded == kb.embedding_text(text, language)[1]:
-            vector = np.asarray(cached_vector, dtype=np.float32)
-    decision = kb.decide(text, language=language, vector=vector)
+    embedded = cached[1:] if cached is not None and cached[0] == kb.embedder.spec else None
+    decision = kb.decide(text, language=language, embedded=embedded)
     ids = [h.entry_id for h in decision.hits]
     top = decision.top
     return {"kind": decision.kind, "entry_id": ids[0] if decision.kind == "answer" else None,
@@ -251,7 +251,7 @@ def decide(text: str, language: Optional[str] = None, cached: Optional[Tuple[str
             "score": round(float(top.score), 4) if top else 0.0,
             "suggestions": ids if decision.kind == "suggest" else [],
             "considered": ids if decision.kind == "abstain" else [],
-            "index": kb.data.manifest.get("built_at"), "embedded_once": vector is not None}
+            "index": kb.data.manifest.get("built_at")}
 
 
 def answer(text: str, language: Optional[str] = None,
@@ -289,8 +289,7 @@ def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
             # A complaint the FAQ answers still gets the offer of a person. (No apology: the
             # classifier calls questions such as "giao về Cà Mau mất mấy ngày" complaints.)
             buttons = [_handoff_button(lang)] if is_complaint(faq) else []
-            return _reply("answer", entry.answer(lang), lang, buttons, entry.id, score,
-                          answer_language="en" if lang == "en" and entry.answer_en else "vi", **extra)
+            return _answer_reply(entry, lang, score, buttons, **extra)
     if faq.get("kind") in ("answer", "suggest"):
         entries = [e for e in (kb.get(i) for i in faq.get("suggestions") or [faq.get("entry_id")]) if e]
         if entries:
@@ -319,5 +318,4 @@ def answer_by_id(entry_id: str, language: Optional[str] = "vi",
     if entry is None:
         log.warning("FAQ entry %r asked for but not in the index", entry_id)
         return _abstain(lang, key="unknown_entry")
-    return _reply("answer", entry.answer(lang), lang, [], entry.id, 1.0,
-                  answer_language="en" if lang == "en" and entry.answer_en else "vi")
+    return _answer_reply(entry, lang, 1.0)
