@@ -355,13 +355,7 @@ def load_index(index_dir: str | os.PathLike, embedder_spec: Optional[str] = None
         raise IndexCorruptError(f"the FAQ index in {data_dir} is incomplete ({exc}): "
                                 f"rebuild it with `hotro kb build`") from exc
     _tune(faiss_index)
-    vector_entry = np.empty(manifest["n_vectors"], dtype=np.int32)
-    vector_kind = np.empty(manifest["n_vectors"], dtype=np.int8)
-    kind_of = {name: kind for kind, name in KIND_NAMES.items()}
-    for i, rec in enumerate(manifest["entries"]):
-        start, end = rec["rows"]
-        vector_entry[start:end] = i
-        vector_kind[start:end] = [kind_of[name] for name in rec["kinds"]]
+    vector_entry, vector_kind = _row_owners(manifest["entries"], manifest["n_vectors"])
     if (vectors.shape != (manifest["n_vectors"], manifest["dim"]) or faiss_index.ntotal != len(vectors)
             or len(entries) != len(manifest["entries"])):
         raise IndexCorruptError(f"the FAQ index in {data_dir} does not match its manifest: "
@@ -371,6 +365,18 @@ def load_index(index_dir: str | os.PathLike, embedder_spec: Optional[str] = None
                      embedder_spec=manifest["embedder"], calibration=manifest["calibration"],
                      params=built_params, manifest=manifest, path=str(data_dir),
                      lexical=lexical, restorer=restorer, decision=manifest.get("decision"))
+
+
+def _row_owners(manifest_entries: Sequence[Dict[str, Any]], n_vectors: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(entry position, kind) of every vector row, from the manifest's per-entry records."""
+    vector_entry = np.empty(n_vectors, dtype=np.int32)
+    vector_kind = np.empty(n_vectors, dtype=np.int8)
+    kind_of = {name: kind for kind, name in KIND_NAMES.items()}
+    for i, rec in enumerate(manifest_entries):
+        start, end = rec["rows"]
+        vector_entry[start:end] = i
+        vector_kind[start:end] = [kind_of[name] for name in rec["kinds"]]
+    return vector_entry, vector_kind
 
 
 # --- building on disk ----------------------------------------------------------------------
@@ -495,13 +501,9 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
         )
         fitted = None
         if decision is not None:
-            kind_of = {name: kind for kind, name in KIND_NAMES.items()}
+            vector_entry, vector_kind = _row_owners(manifest_entries, len(vectors))
             fitted = decision(IndexData(
-                entries=list(entries), vectors=vectors,
-                vector_entry=np.asarray([i for i, rec in enumerate(manifest_entries) for _ in rec["kinds"]],
-                                        dtype=np.int32),
-                vector_kind=np.asarray([kind_of[k] for rec in manifest_entries for k in rec["kinds"]],
-                                       dtype=np.int8),
+                entries=list(entries), vectors=vectors, vector_entry=vector_entry, vector_kind=vector_kind,
                 faiss_index=faiss_index, embedder_spec=embedder_spec, calibration=calibrate(embedder),
                 params=params, lexical=lexical, restorer=restorer))
         manifest = {
