@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import fails_twice, hand_over, language_of
+from actions.common import fails_twice, hand_over, language_of
 from bot.handoff.decision import FAILED_TWICE
 from bot.kb.service import answer, answer_by_id, get_knowledge_base, reply_for
 
@@ -35,6 +35,9 @@ class ActionAnswerQuestion(Action):
         # The decision and its scores go into the tracker: the transcript shows them.
         faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"), "score": reply.get("score"),
                "confidence": reply.get("confidence"), "suggestions": reply.get("suggestions")}
-        dispatcher.utter_message(text=reply["text"], buttons=reply.get("buttons") or [],
-                                 faq=faq, failure=failed)
+        if reply["response"]:
+            dispatcher.utter_message(response=reply["response"], choices=reply["choices"], faq=faq,
+                                     failure=failed, **reply["values"])
+        else:  # the entry's answer, as the editor wrote it
+            dispatcher.utter_message(text=reply["text"], faq=faq)
         return []

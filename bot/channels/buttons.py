@@ -10,7 +10,8 @@ channels only render it:
   mapped back to that button's payload, or a list template whose buttons send the
   payload back (`oa.query.hide`).
 
-Everything here is pure (no I/O), so the unit tests call it directly.
+Everything here is pure (no I/O but reading domain.yml's hints once), so the unit tests
+call it directly.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from bot.catalogue import response_text
 
 # Messenger Send API limits for quick replies.
 MESSENGER_MAX_QUICK_REPLIES = 13
@@ -28,14 +31,15 @@ MESSENGER_MAX_TEXT_CHARS = 2000
 ZALO_MAX_TEXT_CHARS = 2000
 ZALO_MAX_LIST_BUTTONS = 5
 
-# The answer to a message the bot cannot read (a photo, sticker, file, location, voice
-# note...). One text in both languages: there is no text to detect the language from.
-UNREADABLE_REPLY = (
-    "Xin lỗi, mình chỉ đọc được tin nhắn chữ. Bạn vui lòng nhắn nội dung cần hỗ trợ "
-    "bằng chữ giúp mình nhé, hoặc nhắn \"gặp nhân viên\" để được nhân viên hỗ trợ.\n"
-    "Sorry, I can only read text messages. Please type what you need help with, or "
-    "write \"talk to a person\" to reach our staff."
-)
+_KIND = re.compile(r"[^a-z_]")
+
+
+def unreadable_message(kind: str) -> str:
+    """What Rasa gets for a message the bot cannot read (a photo, sticker, file, location,
+    voice note...): the `unreadable` intent with its kind, so the dialogue answers it
+    (domain.yml utter_unreadable) in the conversation's language, and the tracker keeps it."""
+    kind = _KIND.sub("", (kind or "").lower())[:20] or "other"
+    return '/unreadable{"kind": "%s"}' % kind
 
 
 @dataclass(frozen=True)
@@ -150,17 +154,15 @@ def messenger_messages(text: str, buttons: Sequence[Button]) -> List[Dict[str, A
 
 # ---------------------------------------------------------------- Zalo
 
-def numbered_text(text: str, buttons: Sequence[Button]) -> str:
-    """Text followed by the payload buttons as "1. title" lines and link buttons as lines.
-
-    The footer tells the customer, in both languages, to reply with the number.
-    """
+def numbered_text(text: str, buttons: Sequence[Button], language: str = "vi") -> str:
+    """Text followed by the payload buttons as "1. title" lines and link buttons as lines,
+    and a hint, in the conversation's language, to reply with the number."""
     choices = [b for b in buttons if b.payload is not None]
     lines = [f"{i}. {b.title}" for i, b in enumerate(choices, start=1)]
     parts = [text.strip()] if text and text.strip() else []
     if lines:
         parts.append("\n".join(lines))
-        parts.append("(Nhắn số để chọn / Reply with a number)")
+        parts.append(response_text("utter_hint_reply_number", language))
     links = link_lines(buttons)
     if links:
         parts.append(links)
@@ -188,10 +190,7 @@ def choice_from_reply(text: str, choices: Sequence[Dict[str, str]]) -> Optional[
     return None
 
 
-LIST_TITLE = "Bạn chọn giúp mình nhé / Please choose"
-
-
-def zalo_list_template(buttons: Sequence[Button], title: str = LIST_TITLE) -> Dict[str, Any]:
+def zalo_list_template(buttons: Sequence[Button], language: str = "vi") -> Dict[str, Any]:
     """A Zalo OA `list` template message with one button per choice (sent after the text).
 
     A tapped `oa.query.hide` button sends its payload back as a `user_send_text` event
@@ -210,7 +209,7 @@ def zalo_list_template(buttons: Sequence[Button], title: str = LIST_TITLE) -> Di
             "type": "template",
             "payload": {
                 "template_type": "list",
-                "elements": [{"title": shorten(title, 100)}],
+                "elements": [{"title": shorten(response_text("utter_hint_choose", language), 100)}],
                 "buttons": zalo_buttons,
             },
         },

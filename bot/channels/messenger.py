@@ -49,8 +49,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.buttons import (MESSENGER_MAX_TEXT_CHARS, UNREADABLE_REPLY, clean_id,
-                                  clean_text, messenger_messages, normalize_buttons, split_text)
+from bot.channels.buttons import (MESSENGER_MAX_TEXT_CHARS, clean_id,
+                                  clean_text, messenger_messages, normalize_buttons, split_text,
+                                  unreadable_message)
 # expand_env and default_db_path stay importable from here (they used to live here).
 from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
                                        OnNewMessage, RetryingHttpClient, WebhookInputMixin,
@@ -319,8 +320,13 @@ def classify_event(event: Any) -> Tuple[str, Optional[str], Optional[str], Optio
         text = message.get("text")
         if isinstance(text, str) and text.strip():
             return "text", sender, clean_text(text), key
-        if message.get("attachments") or message.get("sticker_id"):
-            return "unreadable", sender, None, key
+        if message.get("sticker_id"):
+            return "unreadable", sender, unreadable_message("sticker"), key
+        attachments = message.get("attachments")
+        if attachments:
+            first = attachments[0] if isinstance(attachments, list) and attachments else {}
+            return "unreadable", sender, unreadable_message(
+                str(first.get("type") or "") if isinstance(first, dict) else ""), key
         return "invalid", sender, None, key
     return "ignore", sender, None, None  # delivery, read, reaction, referral, optin...
 
@@ -436,10 +442,7 @@ class MessengerInput(WebhookInputMixin, FacebookInput):
         async def work() -> None:
             out = MessengerOutput(self.client, self.store)
             if kind == "unreadable":
-                logger.info("messenger customer %s sent something that is not text; "
-                            "answered that the bot reads only text", sender)
-                await out.send_text_message(sender, UNREADABLE_REPLY)
-                return
+                logger.info("messenger customer %s sent something the bot cannot read: %s", sender, text)
             await out.send_action(sender, "mark_seen")
             await out.send_action(sender, "typing_on")
             await on_new_message(UserMessage(text, out, sender, input_channel=self.name(),

@@ -54,9 +54,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.buttons import (UNREADABLE_REPLY, ZALO_MAX_TEXT_CHARS, choice_from_reply,
+from bot.channels.buttons import (ZALO_MAX_TEXT_CHARS, choice_from_reply,
                                   choices_of, clean_id, clean_text, normalize_buttons,
-                                  numbered_text, split_text, zalo_list_template)
+                                  numbered_text, split_text, unreadable_message,
+                                  zalo_list_template)
 from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
                                        OnNewMessage, RetryingHttpClient, WebhookInputMixin,
                                        default_db_path, expand_env, keep_undelivered)
@@ -333,18 +334,19 @@ class ZaloOutput(OutputChannel):
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         parsed = normalize_buttons(buttons)
+        language = kwargs.get("language", "vi")  # of the reply (bot.nlg), for the hints
         self.store.set_choices(recipient_id, choices_of(parsed))
         if self.buttons_style != "list" or not parsed:
-            await self.send_text_message(recipient_id, numbered_text(text, parsed))
+            await self.send_text_message(recipient_id, numbered_text(text, parsed, language))
             return
         await self.send_text_message(recipient_id, text)
-        error = await self._deliver(recipient_id, zalo_list_template(parsed))
+        error = await self._deliver(recipient_id, zalo_list_template(parsed, language))
         if error is not None:
             # The list template is not documented for v3 consultation messages: when it is
             # refused, the same choices go out as numbered text (the numbers work either way).
             logger.info("zalo list template to %s refused (%s); sending numbered choices",
                         recipient_id, error)
-            await self.send_text_message(recipient_id, numbered_text("", parsed))
+            await self.send_text_message(recipient_id, numbered_text("", parsed, language))
 
     async def send_quick_replies(self, recipient_id: Text, text: Text,
                                  quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
@@ -393,7 +395,7 @@ def classify_event(event: Dict[str, Any]) -> Tuple[str, Optional[str], Optional[
         text = message.get("text")
         if isinstance(text, str) and text.strip():
             return "text", sender, clean_text(text), msg_id
-    return "unreadable", sender, None, msg_id
+    return "unreadable", sender, unreadable_message(name[len("user_send_"):]), msg_id
 
 
 class ZaloInput(WebhookInputMixin, InputChannel):
@@ -485,13 +487,10 @@ class ZaloInput(WebhookInputMixin, InputChannel):
             out = ZaloOutput(self.client, self.buttons_style)
             choices = self.store.take_choices(sender)
             if kind == "unreadable":
-                logger.info("zalo customer %s sent %s; answered that the bot reads only "
-                            "text", sender, event_name)
+                logger.info("zalo customer %s sent %s, which the bot cannot read", sender, event_name)
                 if choices:  # keep the question open
                     self.store.set_choices(sender, choices)
-                await out.send_text_message(sender, UNREADABLE_REPLY)
-                return
-            payload = choice_from_reply(text, choices)
+            payload = choice_from_reply(text, choices) if kind == "text" else None
             if payload is not None:
                 logger.info("zalo customer %s chose %r", sender, payload)
             await on_new_message(UserMessage(

@@ -5,7 +5,8 @@ Reasons: the customer asked (`request_human`), the bot failed twice in a row
 person (`low_confidence`); a message the customer's channel refused to deliver
 (`undelivered`, see handoff.hand_off_undelivered) also reaches a person. A failed turn
 is one whose bot reply carries the metadata `failure: true` (set by the fallback and
-FAQ actions) or whose intent was nlu_fallback or out_of_scope.
+FAQ actions) or whose intent was nlu_fallback or out_of_scope: `is_failed_turn`, the one
+definition the handoff rule and the support metrics share.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ REQUEST_HUMAN = "request_human"
 FAILED_TWICE = "bot_failed_twice"
 LOW_CONFIDENCE = "low_confidence"
 UNDELIVERED = "undelivered"
+CALLBACK = "callback"  # the customer left a phone number or email with no ticket open
 # Intents whose reply did not help: not understood, or "I only handle the shop's matters"
 # (many of those are questions about the shop the FAQ does not cover).
 FAILED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
-def _turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
+def customer_turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
     """Events grouped by customer turn: each group starts with a user event."""
     turns: List[List[Dict[str, Any]]] = []
     for event in events:
@@ -31,7 +33,8 @@ def _turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
     return turns
 
 
-def _failed(turn: List[Dict[str, Any]]) -> bool:
+def is_failed_turn(turn: List[Dict[str, Any]]) -> bool:
+    """`turn`: a user event and the events after it, up to the next user event."""
     intent = ((turn[0].get("parse_data") or {}).get("intent") or {}).get("name")
     if intent in FAILED_INTENTS:
         return True
@@ -42,16 +45,22 @@ def _failed(turn: List[Dict[str, Any]]) -> bool:
 def earlier_failures(events: Sequence[Dict[str, Any]]) -> int:
     """How many customer turns in a row before the current one the bot failed."""
     count = 0
-    for turn in reversed(_turns(events)[:-1]):
-        if not _failed(turn):
+    for turn in reversed(customer_turns(events)[:-1]):
+        if not is_failed_turn(turn):
             break
         count += 1
     return count
 
 
+def fails_again(events: Sequence[Dict[str, Any]], max_failures: int = 2) -> bool:
+    """True when a failure of the current turn would be the `max_failures`-th in a row:
+    then the bot hands over instead of failing once more."""
+    return earlier_failures(events) + 1 >= max_failures
+
+
 def request_reason(events: Sequence[Dict[str, Any]]) -> str:
     """Why the customer asked for a person: after an unsure answer it is low confidence."""
-    turns = _turns(events)
-    if len(turns) >= 2 and _failed(turns[-2]):
+    turns = customer_turns(events)
+    if len(turns) >= 2 and is_failed_turn(turns[-2]):
         return LOW_CONFIDENCE
     return REQUEST_HUMAN

@@ -1,5 +1,5 @@
-"""Hands a conversation to a person: the ticket with the transcript, and what to tell
-the customer (in their language, honest about office hours and the queue)."""
+"""Hands a conversation to a person: the ticket with the transcript, and which reply the
+customer gets (worded in domain.yml)."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Optional, Sequence
 
-from bot.handoff.decision import UNDELIVERED
+from bot.handoff.decision import CALLBACK, UNDELIVERED
 from bot.handoff.office_hours import is_open
+from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import Ticket, WAITING, ticket_store
 from bot.handoff.transcript import build_transcript, mentioned_order_id
 from bot.handoff.webhook import notify_helpdesk
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Handoff:
     ticket: Ticket
-    text: str
+    response: str  # what to tell the customer: a domain.yml response...
+    values: Dict[str, Any]  # ...and its variables
     agent_available: bool  # a person takes over now: the bot goes quiet
 
 
@@ -32,8 +34,9 @@ def _people_ahead(ticket: Ticket) -> int:
 def hand_off(conversation_id: str, events: Sequence[Dict[str, Any]], reason: str,
              language: str = "vi", channel: str = "", customer_name: Optional[str] = None,
              now: Optional[datetime] = None) -> Handoff:
-    settings = load_settings()
-    support = settings["support"]
+    """Opens the ticket with the transcript and says what the customer is told: honest about
+    office hours (and holidays) and about the queue."""
+    support = load_settings()["support"]
     store = ticket_store()
     ticket = store.create(conversation_id, reason, build_transcript(events), channel=channel,
                           customer_name=customer_name, language=language,
@@ -41,38 +44,16 @@ def hand_off(conversation_id: str, events: Sequence[Dict[str, Any]], reason: str
     notify_helpdesk(ticket)
     logger.info("handoff: ticket #%d for %s (%s)", ticket.id, conversation_id, reason)
 
-    hours = support["office_hours"]
-    span = f"{hours['open']}–{hours['close']}"
+    if not is_open(now):
+        return Handoff(ticket, "utter_handoff_closed", {"ticket": ticket.id}, agent_available=False)
     online = store.agents_online()
     ahead = _people_ahead(ticket)
-    en = language == "en"
-    if not is_open(now):
-        text = (f"Our support staff work {span} and it is outside those hours now. Your "
-                f"request #{ticket.id} is saved and will be handled first thing when we open. "
-                f"Leave your phone number or email and a person will contact you."
-                if en else
-                f"Hiện đã ngoài giờ làm việc của nhân viên ({span}). Yêu cầu #{ticket.id} của "
-                f"bạn đã được ghi lại và sẽ được xử lý ngay khi shop mở cửa. Bạn để lại số điện "
-                f"thoại hoặc email, nhân viên sẽ liên hệ lại với bạn nhé.")
-        return Handoff(ticket, text, agent_available=False)
     if online == 0:
-        text = (f"No support agent is online right now. Your request #{ticket.id} is in the "
-                f"queue ({ahead} ahead of you). Leave your phone number or email and a person "
-                f"will contact you as soon as possible."
-                if en else
-                f"Hiện chưa có nhân viên trực tuyến. Yêu cầu #{ticket.id} của bạn đã vào hàng "
-                f"chờ ({ahead} khách đang chờ trước bạn). Bạn để lại số điện thoại hoặc email, "
-                f"nhân viên sẽ liên hệ lại sớm nhất nhé.")
-        return Handoff(ticket, text, agent_available=False)
+        return Handoff(ticket, "utter_handoff_no_agent", {"ticket": ticket.id, "ahead": ahead},
+                       agent_available=False)
     minutes = max(1, round((ahead + 1) * support.get("minutes_per_ticket", 5) / online))
-    text = (f"I'm passing you to a support agent (request #{ticket.id}). {ahead} customer(s) "
-            f"are ahead of you; a person will reply in about {minutes} minute(s). Keep "
-            f"writing here: the agent sees our whole conversation."
-            if en else
-            f"Mình đã chuyển bạn đến nhân viên hỗ trợ (yêu cầu #{ticket.id}). Hiện có {ahead} "
-            f"khách đang chờ trước bạn, nhân viên sẽ trả lời trong khoảng {minutes} phút. Bạn "
-            f"cứ nhắn tiếp ở đây, nhân viên sẽ đọc được toàn bộ cuộc trò chuyện.")
-    return Handoff(ticket, text, agent_available=True)
+    return Handoff(ticket, "utter_handoff_queue", {"ticket": ticket.id, "ahead": ahead, "minutes": minutes},
+                   agent_available=True)
 
 
 def note_order_id(ticket: Ticket, events: Sequence[Dict[str, Any]]) -> Ticket:
@@ -94,4 +75,24 @@ def hand_off_undelivered(conversation_id: str, channel: str, text: str,
         notify_helpdesk(ticket)
     logger.info("handoff: undelivered %s message to %s kept on ticket #%d%s", channel,
                 conversation_id, ticket.id, " (new)" if opened else "")
+    return ticket
+
+
+def save_callback(conversation_id: str, events: Sequence[Dict[str, Any]], contact: str,
+                  language: str = "vi", channel: str = "", phone: Optional[str] = None,
+                  email: Optional[str] = None) -> Ticket:
+    """A phone number or email left for a call-back goes on the conversation's open ticket
+    (opened now, as a call-back request, if there is none). The same phone or email on
+    another channel is the same customer: agents then see their earlier conversations."""
+    store = ticket_store()
+    ticket = store.open_ticket_for(conversation_id)
+    if ticket is None:
+        ticket = hand_off(conversation_id, events, CALLBACK, language, channel=channel).ticket
+    else:
+        note_order_id(ticket, events)
+    store.set_contact(ticket.id, contact)
+    try:  # the call-back is saved already: a failure to link is only logged
+        customer_profiles().link(channel, conversation_id, phone=phone, email=email)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not link %s to a customer profile", conversation_id)
     return ticket

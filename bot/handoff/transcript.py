@@ -61,6 +61,9 @@ def transcript_line(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         entities = message_entities(parse)
         if entities:
             line["entities"] = entities
+        if line["intent"] == "unreadable":  # what the channel could not read: "[sticker]"
+            kind = next((e["value"] for e in entities if e["entity"] == "kind"), "other")
+            line["text"] = f"[{kind}]"
         return line
     if kind == "bot":
         metadata = event.get("metadata") or {}

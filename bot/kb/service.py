@@ -2,7 +2,8 @@
 
     from bot.kb.service import answer, answer_by_id
     reply = answer("làm sao để hủy đơn", language="vi")
-    # {"kind": "answer"|"suggest"|"abstain", "text": ..., "buttons": [{"title", "payload"}],
+    # {"kind": "answer"|"suggest"|"abstain", "response": None or a domain.yml response,
+    #  "text": the answer, "values": {...}, "choices": [{"title", "payload"}],
     #  "entry_id": ..., "score": ..., "language": ..., "suggestions": [...]}
 
 `get_knowledge_base()` loads the index in `kb.index_dir` (building it when it is missing,
@@ -13,7 +14,8 @@ in under a lock. A request holds on to the KnowledgeBase object it started with,
 swap never disturbs a request in flight, and a new index that fails to load is logged
 and ignored (the old one keeps serving).
 
-The reply texts here are the only place FAQ replies are worded; channels only render them.
+A reply says which domain.yml response words it (`response`, with its `values` and the
+suggested questions as `choices`), or, for a plain answer, the entry's answer (`text`).
 """
 from __future__ import annotations
 
@@ -32,27 +34,11 @@ from bot.text import detect_language
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 1.0  # seconds between looks at manifest.json
-HANDOFF_PAYLOAD = "/request_human"
 
-TEXTS = {
-    "suggest": {
-        "vi": "Bạn muốn hỏi về nội dung nào dưới đây? Nếu không phải, bạn cứ nhắn \"gặp nhân viên\" nhé.",
-        "en": "Did you mean one of these? If not, just type \"talk to a person\".",
-    },
-    "abstain": {
-        "vi": "Xin lỗi, mình chưa có câu trả lời chắc chắn cho câu hỏi này. "
-              "Bạn có muốn trao đổi với nhân viên hỗ trợ không?",
-        "en": "Sorry, I don't have a reliable answer to that. "
-              "Would you like to talk to someone from our support team?",
-    },
-    "unknown_entry": {
-        "vi": "Xin lỗi, nội dung này không còn trong mục hỏi đáp. "
-              "Bạn có muốn trao đổi với nhân viên hỗ trợ không?",
-        "en": "Sorry, that question is no longer in our FAQ. "
-              "Would you like to talk to someone from our support team?",
-    },
-    "handoff_button": {"vi": "Gặp nhân viên", "en": "Talk to a person"},
-}
+# The domain.yml responses that word each FAQ outcome (the answers are the corpus's).
+SUGGEST, SUGGEST_WITH_PERSON = "utter_faq_suggest", "utter_faq_suggest_with_person"
+ANSWER_WITH_PERSON = "utter_faq_answer_with_person"
+DONT_KNOW, GONE = "utter_faq_dont_know", "utter_faq_gone"
 
 
 class KnowledgeBaseUnavailable(RuntimeError):
@@ -198,10 +184,6 @@ def _language(text: str, language: Optional[str]) -> str:
     return detect_language(text or "", default="vi")
 
 
-def _handoff_button(lang: str) -> Dict[str, str]:
-    return {"title": TEXTS["handoff_button"][lang], "payload": HANDOFF_PAYLOAD}
-
-
 def ask_payload(entry_id: str) -> str:
     return "/ask_question" + json.dumps({"faq_id": entry_id}, ensure_ascii=False, separators=(",", ":"))
 
@@ -217,22 +199,24 @@ def suggestion_title(entry: Entry, lang: str) -> str:
     return entry.question.strip()
 
 
-def _reply(kind: str, text: str, lang: str, buttons: Optional[List[Dict[str, str]]] = None,
-           entry_id: Optional[str] = None, score: float = 0.0, **extra: Any) -> Dict[str, Any]:
-    out = {"kind": kind, "text": text, "buttons": buttons or [], "entry_id": entry_id,
-           "score": round(float(score), 4), "language": lang}
+def _reply(kind: str, lang: str, response: Optional[str] = None, text: Optional[str] = None,
+           choices: Optional[List[Dict[str, str]]] = None, entry_id: Optional[str] = None,
+           score: float = 0.0, values: Optional[Dict[str, Any]] = None, **extra: Any) -> Dict[str, Any]:
+    out = {"kind": kind, "response": response, "text": text, "values": values or {}, "choices": choices or [],
+           "entry_id": entry_id, "score": round(float(score), 4), "language": lang}
     out.update(extra)
     return out
 
 
-def _answer_reply(entry: Entry, lang: str, score: float, buttons: Optional[List[Dict[str, str]]] = None,
-                  **extra: Any) -> Dict[str, Any]:
-    return _reply("answer", entry.answer(lang), lang, buttons, entry.id, score,
+def _answer_reply(entry: Entry, lang: str, score: float, with_person: bool = False, **extra: Any) -> Dict[str, Any]:
+    text = entry.answer(lang)
+    return _reply("answer", lang, ANSWER_WITH_PERSON if with_person else None, text, None, entry.id, score,
+                  {"answer": text} if with_person else None,
                   answer_language="en" if lang == "en" and entry.answer_en else "vi", **extra)
 
 
-def _abstain(lang: str, score: float = 0.0, key: str = "abstain", **extra: Any) -> Dict[str, Any]:
-    return _reply("abstain", TEXTS[key][lang], lang, [_handoff_button(lang)], None, score, **extra)
+def _abstain(lang: str, score: float = 0.0, response: str = DONT_KNOW, **extra: Any) -> Dict[str, Any]:
+    return _reply("abstain", lang, response, score=score, **extra)
 
 
 def decide(text: str, language: Optional[str] = None, cached: Optional[Tuple[str, str, Any]] = None,
@@ -288,16 +272,13 @@ def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
         if entry is not None:
             # A complaint the FAQ answers still gets the offer of a person. (No apology: the
             # classifier calls questions such as "giao về Cà Mau mất mấy ngày" complaints.)
-            buttons = [_handoff_button(lang)] if is_complaint(faq) else []
-            return _answer_reply(entry, lang, score, buttons, **extra)
+            return _answer_reply(entry, lang, score, with_person=is_complaint(faq), **extra)
     if faq.get("kind") in ("answer", "suggest"):
         entries = [e for e in (kb.get(i) for i in faq.get("suggestions") or [faq.get("entry_id")]) if e]
         if entries:
-            buttons = [{"title": suggestion_title(e, lang), "payload": ask_payload(e.id)} for e in entries]
-            if is_complaint(faq):
-                buttons.append(_handoff_button(lang))
-            return _reply("suggest", TEXTS["suggest"][lang], lang, buttons, None, score,
-                          suggestions=[e.id for e in entries], **extra)
+            choices = [{"title": suggestion_title(e, lang), "payload": ask_payload(e.id)} for e in entries]
+            return _reply("suggest", lang, SUGGEST_WITH_PERSON if is_complaint(faq) else SUGGEST, None,
+                          choices, None, score, suggestions=[e.id for e in entries], **extra)
     return _abstain(lang, score, considered=list(faq.get("considered") or []), **extra)
 
 
@@ -317,5 +298,5 @@ def answer_by_id(entry_id: str, language: Optional[str] = "vi",
         return _abstain(lang, error=f"{type(exc).__name__}: {exc}")
     if entry is None:
         log.warning("FAQ entry %r asked for but not in the index", entry_id)
-        return _abstain(lang, key="unknown_entry")
+        return _abstain(lang, response=GONE)
     return _answer_reply(entry, lang, 1.0)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Tuple
 
 from .normalize import _FOLD_TABLE, normalize
 
-__all__ = ["detect_language"]
+__all__ = ["detect_language", "language_evidence"]
 
 # Letters no English (or French, Spanish...) word has: ă đ ơ ư ĩ ũ and the
 # whole Latin Extended Additional block of toned Vietnamese vowels.
@@ -55,6 +56,10 @@ _VI_SYLLABLE_RE = re.compile(
     r"(?:ch|ng|nh|[cmnpt])?"
 )
 
+_VOWEL_RE = re.compile("[aeiouy]")
+# Swearing says nothing about the customer's language (customers swear in English too).
+_SWEARING = frozenset("fuck fucking shit damn wtf stupid idiot bitch crap suck sucks dumb".split())
+
 # Words that are common in both ("the" = thẻ/thế, "to" = tô/tớ, "can" = cần)
 # say nothing about the language.
 _BOTH = _VI_WORDS & _EN_WORDS
@@ -62,18 +67,10 @@ _VI_WORDS = _VI_WORDS - _BOTH
 _EN_WORDS = _EN_WORDS - _BOTH
 
 
-def detect_language(text: str, default: str = "vi") -> str:
-    """Return "vi" or "en"; `default` when the text gives too little to go on.
-
-    Pass the conversation's current language as `default` so that "ok" or an
-    emoji does not flip it.
-    """
+def language_evidence(text: str) -> Tuple[int, int]:
+    """(Vietnamese, English) words of `text` that tell its language."""
     norm = normalize(text).lower()
-    if _VI_ONLY_RE.search(norm):
-        return "vi"
     tokens = _TOKEN_RE.findall(norm)
-    if len(tokens) < 2:
-        return default  # "ok", "hi", emoji, empty: not enough evidence
     vi = en = 0
     for token in tokens:
         plain = token.translate(_FOLD_TABLE)
@@ -83,8 +80,26 @@ def detect_language(text: str, default: str = "vi") -> str:
             continue  # "k", "v", "a", "e": too ambiguous to count
         elif plain in _VI_WORDS:
             vi += 1
-        elif plain in _EN_WORDS or not (plain in _BOTH or _VI_SYLLABLE_RE.fullmatch(plain)):
+        elif plain in _EN_WORDS:
             en += 1
+        elif plain in _SWEARING or not _VOWEL_RE.search(plain):
+            continue  # "dm", "vl", "sdt", "wtf": chat shorthand and swearing, of either language
+        elif not (plain in _BOTH or _VI_SYLLABLE_RE.fullmatch(plain)):
+            en += 1
+    return vi, en
+
+
+def detect_language(text: str, default: str = "vi") -> str:
+    """Return "vi" or "en"; `default` when the text gives too little to go on.
+
+    Pass the conversation's current language as `default` so that "ok" or an
+    emoji does not flip it.
+    """
+    if _VI_ONLY_RE.search(normalize(text)):
+        return "vi"
+    if len(_TOKEN_RE.findall(normalize(text).lower())) < 2:
+        return default  # "ok", "hi", emoji, empty: not enough evidence
+    vi, en = language_evidence(text)
     if vi > en:
         return "vi"
     if en > vi:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.channels.buttons import (Button, UNREADABLE_REPLY, choice_from_reply, choices_of,
+from bot.channels.buttons import (Button, choice_from_reply, choices_of,
                                   messenger_messages, messenger_quick_replies,
-                                  normalize_buttons, numbered_text, shorten, split_text,
+                                  normalize_buttons, numbered_text, shorten, split_text, unreadable_message,
                                   zalo_list_template)
 
 RASA_BUTTONS = [{"title": "Có, gặp nhân viên", "payload": "/request_human"},
@@ -54,7 +54,8 @@ def test_numbered_text_and_the_reply_mapped_back():
     text = numbered_text("Bạn có muốn gặp nhân viên không?", buttons)
     assert text.startswith("Bạn có muốn gặp nhân viên không?\n\n1. Có, gặp nhân viên\n"
                            "2. Không, cảm ơn")
-    assert "Reply with a number" in text
+    assert text.endswith("(Nhắn số để chọn)")  # the hint in the conversation's language
+    assert numbered_text("Do you want a person?", buttons, "en").endswith("(Reply with a number)")
     choices = choices_of(buttons)
     assert choice_from_reply("1", choices) == "/request_human"
     assert choice_from_reply(" 2. ", choices) == "/deny"
@@ -74,6 +75,8 @@ def test_zalo_list_template_sends_payloads_back_hidden():
         {"title": "Có, gặp nhân viên", "type": "oa.query.hide", "payload": "/request_human"},
         {"title": "Không, cảm ơn", "type": "oa.query.hide", "payload": "/deny"},
         {"title": "Web", "type": "oa.open.url", "payload": {"url": "https://x.example"}}]
+    assert payload["elements"] == [{"title": "Bạn chọn giúp mình nhé"}]
+    assert zalo_list_template(buttons, "en")["attachment"]["payload"]["elements"] == [{"title": "Please choose"}]
 
 
 def test_split_text_cuts_at_word_ends_within_the_limit():
@@ -85,6 +88,8 @@ def test_split_text_cuts_at_word_ends_within_the_limit():
     assert shorten("abc", 5) == "abc" and shorten("abcdef", 5) == "abcd…"
 
 
-def test_the_unreadable_reply_is_in_vietnamese_and_english():
-    assert UNREADABLE_REPLY.startswith("Xin lỗi, mình chỉ đọc được tin nhắn chữ")
-    assert "Sorry, I can only read text messages" in UNREADABLE_REPLY
+def test_an_unreadable_message_enters_rasa_as_an_intent_with_its_kind():
+    assert unreadable_message("sticker") == '/unreadable{"kind": "sticker"}'
+    assert unreadable_message('x"}/evil') == '/unreadable{"kind": "xevil"}'  # nothing injected
+    assert unreadable_message("") == '/unreadable{"kind": "other"}'
+

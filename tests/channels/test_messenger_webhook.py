@@ -103,7 +103,7 @@ def test_quick_reply_and_postback_payloads_are_processed_as_the_buttons_intent(
     assert last_user_intent(channel_stack, other) == "greet"
 
 
-def test_attachments_get_a_polite_text_only_answer(channel_stack, graph):
+def test_a_photo_or_sticker_is_answered_by_the_bot_in_the_conversations_language(channel_stack, graph):
     psid = new_id("psid")
     photo = {"sender": {"id": psid}, "recipient": {"id": "PAGE_ID"}, "timestamp": 3,
              "message": {"mid": new_id("m_"), "attachments": [
@@ -111,7 +111,22 @@ def test_attachments_get_a_polite_text_only_answer(channel_stack, graph):
     fb_post(channel_stack, fb_body(photo))
     sent = graph.wait_messages_to(psid)[0]
     assert sent.json["message"]["text"].startswith("Xin lỗi, mình chỉ đọc được tin nhắn chữ")
-    assert "Sorry, I can only read text messages" in sent.json["message"]["text"]
+    assert "Sorry" not in sent.json["message"]["text"]
+    wait_for_intent(channel_stack, psid, "unreadable")  # a turn of the conversation, in the tracker
+
+    english = new_id("psid")
+    fb_post(channel_stack, fb_body(fb_text_event(english, "hello, where is my order please")))
+    graph.wait_messages_to(english)
+    sticker = {"sender": {"id": english}, "recipient": {"id": "PAGE_ID"}, "timestamp": 4,
+               "message": {"mid": new_id("m_"), "sticker_id": 369239263222822, "attachments": [
+                   {"type": "image", "payload": {"url": "https://cdn.example/like.png", "sticker_id": 1}}]}}
+    fb_post(channel_stack, fb_body(sticker))
+    texts = lambda: [m.json["message"].get("text") or "" for m in graph.wait_messages_to(english)]  # noqa: E731
+    deadline = time.monotonic() + 60
+    while not any(t.startswith("Sorry, I can only read text messages") for t in texts()):
+        assert time.monotonic() < deadline, texts()
+        time.sleep(0.2)
+    assert not any(t.startswith("Xin lỗi, mình chỉ đọc") for t in texts())
 
 
 def test_agent_reply_after_24_hours_uses_the_human_agent_tag(channel_stack, graph):

@@ -324,5 +324,5 @@ def test_a_refused_list_template_falls_back_to_numbered_text(zalo, tmp_path):
     run(out, "send_response", "u7", {"text": "Bạn cần gì?", "buttons": [
         {"title": "Gặp nhân viên", "payload": "/request_human"}]})
     texts = [r.json["message"].get("text") for r in zalo.messages_to("u7")]
-    assert texts == ["Bạn cần gì?", None, "1. Gặp nhân viên\n\n(Nhắn số để chọn / Reply with a number)"]
+    assert texts == ["Bạn cần gì?", None, "1. Gặp nhân viên\n\n(Nhắn số để chọn)"]
     assert undelivered_messages("u7", db) == []

@@ -63,7 +63,7 @@ def test_duplicates_echoes_and_receipts_get_no_reply(channel_stack, zalo):
     assert count == 1
 
 
-def test_images_stickers_files_get_a_polite_text_only_answer(channel_stack, zalo):
+def test_images_stickers_files_are_answered_by_the_bot_and_kept_in_the_tracker(channel_stack, zalo):
     user = new_id("u")
     kinds = [("user_send_image", {"attachments": [{"type": "image", "payload": {
                  "thumbnail": "https://x/t.jpg", "url": "https://x/p.jpg"}}]}),
@@ -78,7 +78,33 @@ def test_images_stickers_files_get_a_polite_text_only_answer(channel_stack, zalo
     sent = zalo.wait_delivered_to(user, len(kinds))
     assert all(m.json["message"]["text"].startswith(
         "Xin lỗi, mình chỉ đọc được tin nhắn chữ") for m in sent)
-    assert last_user_intent(channel_stack, user) is None  # nothing went to the bot
+    assert last_user_intent(channel_stack, user) == "unreadable"  # turns of the conversation
+    tracker = requests.get(f"{channel_stack.rasa_url}/conversations/{user}/tracker", timeout=30).json()
+    kinds_seen = [e["value"] for ev in tracker["events"] if ev.get("event") == "user"
+                  for e in ev["parse_data"]["entities"] if e["entity"] == "kind"]
+    assert sorted(kinds_seen) == ["audio", "file", "image", "location", "sticker"]
+
+
+def test_a_sticker_in_an_english_conversation_gets_english_and_reaches_the_ticket(channel_stack, zalo):
+    user = new_id("u")
+    zalo_post(channel_stack, zalo_event(user, text="hi, I would like to know my order status"))
+    zalo.wait_delivered_to(user)
+    zalo_post(channel_stack, zalo_event(user, event_name="user_send_sticker", attachments=[
+        {"type": "sticker", "payload": {"id": "1", "url": "https://x/s.png"}}]))
+    wait_for_intent(channel_stack, user, "unreadable")
+    zalo_post(channel_stack, zalo_event(user, text="I want to talk to a real person please"))
+    wait_for_intent(channel_stack, user, "request_human")
+    texts = [m.json["message"].get("text") or "" for m in zalo.wait_delivered_to(user, 3)]
+    assert any(t.startswith("Sorry, I can only read text messages") for t in texts), texts
+    assert not any(t.startswith("Xin lỗi, mình chỉ đọc") for t in texts), texts
+    deadline = time.monotonic() + 30
+    while (ticket := stack_tickets(channel_stack).latest_ticket_for(user)) is None:
+        assert time.monotonic() < deadline, "no ticket"
+        time.sleep(0.2)
+    assert "[sticker]" in [line["text"] for line in ticket.transcript if line["role"] == "customer"]
+    assert ticket.language == "en"
+
+
 
 
 def test_numbered_buttons_and_the_reply_1_maps_to_the_payload(channel_stack, zalo):

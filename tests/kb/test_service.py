@@ -10,6 +10,19 @@ import pytest
 from bot.kb import service
 from bot.kb.corpus import load_corpus
 from bot.kb.index import build_index
+from bot.nlg import ShopNaturalLanguageGenerator
+from bot.settings import PROJECT_DIR
+
+RESPONSES = __import__("yaml").safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def shown(reply):
+    """What the customer sees of a reply: action_answer_question's message as Rasa words it."""
+    if not reply["response"]:
+        return {"text": reply["text"], "buttons": []}
+    out = ShopNaturalLanguageGenerator(responses=RESPONSES).generate_from_slots(
+        reply["response"], {"language": reply["language"]}, "rest", choices=reply["choices"], **reply["values"])
+    return {"text": out["text"], "buttons": out.get("buttons") or []}
 
 EXTRA = """\
 topic: returns
@@ -47,7 +60,7 @@ def test_builds_a_missing_index_on_first_use(settings, tmp_path):
 def test_answer_in_the_customers_language(settings):
     vi = service.answer("làm sao để hủy đơn hàng đã đặt", "vi", settings=settings)
     assert vi["kind"] == "answer" and vi["entry_id"] == "orders-cancel"
-    assert vi["text"].startswith("Khi đơn còn Chờ xác nhận") and vi["buttons"] == []
+    assert shown(vi) == {"text": vi["text"], "buttons": []} and vi["text"].startswith("Khi đơn còn Chờ xác nhận")
     assert 0 < vi["score"] <= 1
     en = service.answer("how do I cancel my order", "en", settings=settings)
     assert en["kind"] == "answer" and en["text"].startswith("While the order is awaiting")
@@ -71,25 +84,29 @@ def test_suggestions_are_buttons_with_ask_question_payloads(settings):
     unsure = dict(settings, kb=dict(settings["kb"], answer_threshold=1.01, suggest_threshold=0.0,
                                     decision={"calibrated": False}))
     reply = service.answer("đơn hàng", "vi", settings=unsure)
-    assert reply["kind"] == "suggest" and reply["text"] == service.TEXTS["suggest"]["vi"]
-    assert reply["text"].startswith("Bạn muốn hỏi về")
-    assert 1 <= len(reply["buttons"]) <= 3
-    for button in reply["buttons"]:
+    seen = shown(reply)
+    assert reply["kind"] == "suggest" and seen["text"].startswith("Bạn muốn hỏi về")
+    assert 1 <= len(seen["buttons"]) <= 3
+    for button in seen["buttons"]:
         assert button["payload"].startswith("/ask_question{")
         faq_id = json.loads(button["payload"][len("/ask_question"):])["faq_id"]
         assert button["title"] == next(e.question for e in load_corpus(settings["kb"]["corpus_dir"]) if e.id == faq_id)
     en = service.answer("my order", "en", settings=unsure)
-    assert en["text"].startswith("Did you mean") and en["buttons"][0]["title"].endswith("?")
+    assert shown(en)["text"].startswith("Did you mean") and shown(en)["buttons"][0]["title"].endswith("?")
 
 
 def test_abstain_offers_a_person(settings):
     for text, lang in (("thời tiết hà nội hôm nay thế nào", "vi"), ("who won the world cup", "en")):
         reply = service.answer(text, lang, settings=settings)
         assert reply["kind"] == "abstain" and reply["entry_id"] is None
-        assert reply["buttons"] == [{"title": service.TEXTS["handoff_button"][lang], "payload": "/request_human"}]
+        seen = shown(reply)
+        assert seen["text"].startswith({"vi": "Xin lỗi, mình chưa có câu trả lời", "en": "Sorry, I don't have"}[lang])
+        assert seen["buttons"] == [{"title": {"vi": "Gặp nhân viên", "en": "Talk to a person"}[lang],
+                                    "payload": "/request_human"}]
     assert service.answer("", "vi", settings=settings)["kind"] == "abstain"
-    unknown = service.answer_by_id("no-such-entry", "vi", settings=settings)
-    assert unknown["kind"] == "abstain" and unknown["buttons"][0]["payload"] == "/request_human"
+    unknown = shown(service.answer_by_id("no-such-entry", "vi", settings=settings))
+    assert unknown["text"].startswith("Xin lỗi, nội dung này không còn") and \
+        unknown["buttons"][0]["payload"] == "/request_human"
 
 
 def test_unavailable_knowledge_base_still_replies(tmp_path, kb_settings):
@@ -97,7 +114,7 @@ def test_unavailable_knowledge_base_still_replies(tmp_path, kb_settings):
     broken = {"embedder": kb_settings["embedder"],
               "kb": dict(kb_settings["kb"], corpus_dir=str(tmp_path / "empty"), index_dir=str(tmp_path / "ix"))}
     reply = service.answer("hủy đơn", "vi", settings=broken)
-    assert reply["kind"] == "abstain" and "error" in reply and reply["buttons"][0]["payload"] == "/request_human"
+    assert reply["kind"] == "abstain" and "error" in reply and shown(reply)["buttons"][0]["payload"] == "/request_human"
     service.reset()
 
 
