@@ -33,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.catalogue import bilingual_text
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
 from bot.channels.webhook_base import ChannelStore, default_db_path
 
@@ -44,14 +45,10 @@ SESSION_ID = re.compile(r"[0-9a-f]{32}")
 MAX_CLIENT_ID_CHARS = 64
 MAX_TITLE_CHARS = 200  # the title of a pressed button, shown in the history
 
-ERRORS = {
-    "bad_request": "Tin nhắn không hợp lệ. / The message is not valid.",
-    "no_session": "Phiên trò chuyện không hợp lệ, hãy tải lại trang. / Invalid chat session, "
-                  "please reload the page.",
-    "empty": "Tin nhắn trống. / The message is empty.",
-    "too_long": "Tin nhắn quá dài (tối đa {limit} ký tự). / The message is too long "
-                "(at most {limit} characters).",
-}
+def refusal(code: str, limit: int = 0) -> str:
+    """Why the widget refuses a message (domain.yml's utter_refused_<code>), in both
+    languages: it is refused before the conversation's language is known."""
+    return bilingual_text(f"utter_refused_{code}", limit=limit)
 
 
 def new_session_id() -> str:
@@ -191,7 +188,7 @@ class WidgetInput(SocketIOInput):
                                      "X-Content-Type-Options": "nosniff"})
 
     async def _reject(self, sio: AsyncServer, sid: str, code: str) -> Dict[str, Any]:
-        text = ERRORS[code].format(limit=self.max_message_chars)
+        text = refusal(code, self.max_message_chars)
         logger.warning("widget: rejected a message from socket %s: %s", sid, code)
         await sio.emit("hotro_error", {"code": code, "text": text}, room=sid)
         return {"ok": False, "error": code}
@@ -223,7 +220,7 @@ class WidgetInput(SocketIOInput):
             session_id = request.args.get("session_id") or ""
             if not SESSION_ID.fullmatch(session_id):
                 logger.warning("widget: history asked with an invalid session id")
-                return response.json({"error": ERRORS["no_session"]}, status=400,
+                return response.json({"error": refusal("no_session")}, status=400,
                                      headers=headers)
             tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
             events = [e.as_dict() for e in tracker.events] if tracker else []
