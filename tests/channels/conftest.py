@@ -98,7 +98,7 @@ def channel_stack(model: Path, stack_settings: Path, graph: GraphStandin, zalo: 
     credentials.write_text(CREDENTIALS.format(graph_url=graph.url, zalo_url=zalo.url),
                            encoding="utf-8")
     running = Stack(model=model, var_dir=var_dir, rasa_port=free_port(),
-                    action_port=free_port(), credentials=credentials,
+                    action_port=free_port(), console_port=free_port(), credentials=credentials,
                     extra_env={"HOTRO_CONFIG": str(stack_settings),
                                "HOTRO_CHANNELS_DB": str(var_dir / "channels.db"),
                                "FB_VERIFY_TOKEN": FB_VERIFY_TOKEN,
