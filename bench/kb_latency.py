@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.kb.corpus import Entry, load_corpus, render_topic_yaml  # noqa: E402
-from bot.kb.embedders import load_embedder  # noqa: E402
+from bot.embedders import load_embedder  # noqa: E402
 from bot.kb.evaluate import read_queries_csv  # noqa: E402
 from bot.kb.lexical import entry_lexical  # noqa: E402
 from bot.kb.index import (KIND_PASSAGE_VI, KIND_TEXT, IndexData, IndexParams, build_index,  # noqa: E402

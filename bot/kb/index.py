@@ -44,7 +44,7 @@ import numpy as np
 
 from bot.kb.calibration import DECISION_VERSION
 from bot.kb.corpus import Entry, load_corpus
-from bot.kb.embedders import Embedder, load_embedder
+from bot.embedders import Embedder, load_embedder
 from bot.kb.lexical import LEXICAL_VERSION, DiacriticRestorer, entry_lexical, restorer_texts
 from bot.text import detect_language, normalize, prepare
 

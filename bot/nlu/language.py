@@ -12,10 +12,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.text import detect_language
+from bot.nlu.prepared import prepared_text
 
 LANGUAGE_ENTITY = "language"
 
@@ -36,17 +36,14 @@ class LanguageDetector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT)
-            if not text:
-                continue
-            language = detect_language(text, default=None)
-            if language is None:
+            prepared = prepared_text(message)
+            if prepared is None or prepared.language is None:
                 continue
             entity = {
                 "entity": LANGUAGE_ENTITY,
-                "value": language,
+                "value": prepared.language,
                 "start": 0,
-                "end": len(text),
+                "end": len(prepared.original),
                 "extractor": self.__class__.__name__,
             }
             message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)

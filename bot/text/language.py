@@ -62,13 +62,13 @@ _VI_WORDS = _VI_WORDS - _BOTH
 _EN_WORDS = _EN_WORDS - _BOTH
 
 
-def detect_language(text: str, default: str = "vi") -> str:
+def detect_language(text: str, default: str = "vi", normalized: bool = False) -> str:
     """Return "vi" or "en"; `default` when the text gives too little to go on.
 
     Pass the conversation's current language as `default` so that "ok" or an
-    emoji does not flip it.
+    emoji does not flip it. `normalized`: `text` already went through normalize().
     """
-    norm = normalize(text).lower()
+    norm = (text if normalized else normalize(text)).lower()
     if _VI_ONLY_RE.search(norm):
         return "vi"
     tokens = _TOKEN_RE.findall(norm)

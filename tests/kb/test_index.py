@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.kb.corpus import CorpusError
-from bot.kb.embedders import load_embedder
+from bot.embedders import load_embedder
 from bot.kb.index import (MANIFEST, IndexMismatchError, IndexMissingError, build_index, entry_units, read_manifest,
                           load_index, manifest_stamp)
 from bot.kb.search import KnowledgeBase
