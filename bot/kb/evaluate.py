@@ -3,7 +3,7 @@
     evaluate_kb("corpus.csv", "queries.csv") -> {"recall@1": ..., ...}
 
 CORPUS.csv: columns id, question, answer (question may be empty: the entry is then indexed
-by its answer alone); an exported corpus (bot.kb.corpus.export_csv: answer_vi, phrasings,
+by its answer alone); an exported corpus (bot.kb.corpus_writer.export_csv: answer_vi, phrasings,
 ...) works too. QUERIES.csv: columns query, expected_id (empty = nothing in the corpus
 answers it; the bot should not answer). Extra columns are ignored; quoted multi-line cells
 are fine. The index is built in memory.

@@ -36,8 +36,9 @@ from bot.kb.calibration import (DECISION_VERSION, DecisionModel, decision_featur
                                 fit_decision)
 from bot.kb.corpus import Entry
 from bot.embedders import Embedder, load_embedder
-from bot.kb.index import (KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, DEFAULT_EXACT_INDEX_MAX, IndexMismatchError,
-                          RESTORER_ANSWERS, IndexData, IndexParams, build_in_memory, load_index)
+from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, RESTORER_ANSWERS,
+                          IndexData, IndexParams, build_in_memory)
+from bot.kb.index_store import IndexMismatchError, load_index
 from bot.kb.lexical import BM25, DiacriticRestorer, entry_lexical, fold_terms, restorer_texts, word_terms
 from bot.text import PreparedText, prepare
 
@@ -181,7 +182,7 @@ class KnowledgeBase:
     def load(cls, index_dir: str | os.PathLike, embedder_spec: Optional[str] = None,
              corpus_dir: Optional[str | os.PathLike] = None,
              settings: Optional[Dict[str, Any]] = None) -> "KnowledgeBase":
-        """Load from disk (see index.load_index for the refusals: another embedder, another
+        """Load from disk (see index_store.load_index for the refusals: another embedder, another
         corpus, or texts embedded differently from what `settings` asks for)."""
         kb = _kb_section(settings)
         data = load_index(index_dir, embedder_spec=embedder_spec, corpus_dir=corpus_dir,

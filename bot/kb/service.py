@@ -24,8 +24,8 @@ import time
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from bot.kb.corpus import CorpusError, Entry
-from bot.kb.index import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
-                          build_index, manifest_stamp)
+from bot.kb.index_store import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
+                                build_index, manifest_stamp)
 from bot.kb.search import KnowledgeBase, fit_index_decision
 from bot.text import PreparedText, detect_language, prepare
 
