@@ -6,6 +6,8 @@ import pytest
 
 from bot.kb.lexical import BM25, DiacriticRestorer, fold_terms
 from bot.kb.search import Decision, Hit, SearchParams
+from bot.text import detect_language, normalize, prepare
+from tests.calls import count_calls
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -81,6 +83,16 @@ def test_fold_terms_handle_accents_abbreviations_and_english():
     assert fold_terms("Hủy ĐƠN") == fold_terms("huy don") == ["huy", "don"]
     assert fold_terms("sdt") == ["so", "dien", "thoai"]
     assert fold_terms("tracking orders") == fold_terms("track order")
+
+
+def test_a_search_prepares_the_message_once(knowledge_base):
+    text = "ad oi huy don vua dat ko dc a"
+    forms = {text, normalize(text)}
+    calls = count_calls([normalize, detect_language], forms, lambda: knowledge_base.decide(text))
+    assert calls == {"normalize": 1, "detect_language": 1}
+    query = knowledge_base.query(text)
+    assert query.restored and query.text == query.restored != prepare(text).text  # accents put back once
+    assert query.terms == fold_terms(text)
 
 
 def test_diacritic_restoration():
