@@ -5,7 +5,7 @@ the ones above it:
   normalize      normalize (NFC, one tone-mark style, clean spacing), fold (diacritic-free)
   language       detect_language ("vi" / "en")
   abbreviations  expand_abbreviations ("ko dc" -> "không được")
-  segment        segment (pyvi word segmentation, offsets into the original text)
+  segmentation   segment (pyvi word segmentation, offsets into the original text)
   prepared       prepare(text) -> PreparedText: all of the above once per message
 """
 
@@ -13,7 +13,7 @@ from .abbreviations import expand_abbreviations
 from .language import detect_language
 from .normalize import fold, normalize
 from .prepared import PreparedText, prepare
-from .segment import segment
+from .segmentation import segment
 
 __all__ = [
     "normalize",

@@ -13,7 +13,7 @@ from typing import List, Optional, Tuple
 from .abbreviations import expand_abbreviations
 from .language import detect_language
 from .normalize import fold_normalized, normalize
-from .segment import segment
+from .segmentation import segment
 
 __all__ = ["PreparedText", "prepare"]
 
