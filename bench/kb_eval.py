@@ -56,39 +56,39 @@ def split(queries: Sequence[Query]) -> Dict[str, List[int]]:
     return {"tune": sorted(tune), "held-out": sorted(held), "all": list(range(len(queries)))}
 
 
-def channels_for(kb: KnowledgeBase, queries: Sequence[Query]):
-    # compute every optional channel once; fusion weights then decide what is used
+def scores_for(kb: KnowledgeBase, queries: Sequence[Query]):
+    # compute every optional score once; fusion weights then decide what is used
     full = kb.with_params(replace(kb.params, lexical_words=0.5, lexical_english=0.5))
-    return [full.channels(q.text, all_entries=True) for q in queries]
+    return [full.scores(q.text, all_entries=True) for q in queries]
 
 
-def rows_for(kb, queries, channels, params, mode="hybrid", subset=None):
+def rows_for(kb, queries, scores, params, mode="hybrid", subset=None):
     idx = range(len(queries)) if subset is None else subset
-    return score_queries(kb, [queries[i] for i in idx], [channels[i] for i in idx], params, mode)
+    return score_queries(kb, [queries[i] for i in idx], [scores[i] for i in idx], params, mode)
 
 
-def choose_weights(kb, queries, channels, tune) -> SearchParams:
+def choose_weights(kb, queries, scores, tune) -> SearchParams:
     best = None
     grid = itertools.product([0.25, 0.5, 0.75, 1.0], [0.0, 0.25, 0.5], [0.0, 0.25],
                              [0.2, 0.3, 0.4, 0.5], [0.0, 0.3, 0.5], [0.0, 0.3, 0.5])
     for wq, wa, we, wl, wle, ww in grid:
         p = replace(kb.params, w_question=wq, w_answer=wa, w_english=we, lexical=wl,
                     lexical_english=wle, lexical_words=ww)
-        m = metrics(rows_for(kb, queries, channels, p, subset=tune))
+        m = metrics(rows_for(kb, queries, scores, p, subset=tune))
         key = (round(m["recall@1"], 6), round(m["mrr@10"], 6), -wl)
         if best is None or key > best[0]:
             best = (key, p)
     return best[1]
 
 
-def choose_thresholds(kb, queries, channels, params, tune, mode="hybrid") -> SearchParams:
-    rows = rows_for(kb, queries, channels, replace(params, answer_threshold=2.0, suggest_threshold=2.0),
+def choose_thresholds(kb, queries, scores, params, tune, mode="hybrid") -> SearchParams:
+    rows = rows_for(kb, queries, scores, replace(params, answer_threshold=2.0, suggest_threshold=2.0),
                     mode, subset=tune)
     # top score, margin and correctness per tune query, then sweep
     n = len(rows)
     data = []
     for i, r in zip(tune, rows):
-        score, dense, lexical = kb.fuse(channels[i], params)
+        score, dense, lexical = kb.fuse(scores[i], params)
         s = {"dense": dense, "lexical": lexical}.get(mode, score)
         top2 = np.sort(s)[-2:][::-1]
         data.append((top2[0], top2[0] - top2[1] if len(top2) > 1 else top2[0],
@@ -151,10 +151,10 @@ def main(argv=None) -> int:
     queries = read_queries_csv(args.queries)
     parts = split(queries)
     kb = KnowledgeBase.from_entries(entries, embedder_spec=args.embedder, settings={})
-    channels = channels_for(kb, queries)
+    scores = scores_for(kb, queries)
 
-    params = choose_weights(kb, queries, channels, parts["tune"])
-    chosen = {mode: choose_thresholds(kb, queries, channels, params, parts["tune"], mode)
+    params = choose_weights(kb, queries, scores, parts["tune"])
+    chosen = {mode: choose_thresholds(kb, queries, scores, params, parts["tune"], mode)
               for mode in ("dense", "lexical", "hybrid")}
     hybrid = chosen["hybrid"]
 
@@ -173,7 +173,7 @@ def main(argv=None) -> int:
         lines += [f"## Per variant, {part} queries", "",
                   "| variant | n | dense r@1 | dense wrong | lexical r@1 | lexical wrong | hybrid r@1 | hybrid wrong | hybrid not answered (OOS) |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        tables = {mode: per_variant(rows_for(kb, queries, channels, chosen[mode], mode, parts[part]))
+        tables = {mode: per_variant(rows_for(kb, queries, scores, chosen[mode], mode, parts[part]))
                   for mode in ("dense", "lexical", "hybrid")}
         for v in VARIANTS + ["all"]:
             h = tables["hybrid"].get(v)
@@ -190,11 +190,11 @@ def main(argv=None) -> int:
               "| part | recall@1 | recall@5 | mrr@10 | answered correct | answered wrong | not answered, answerable | not answered, out of scope | suggested | suggestions contain the answer |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for part in ("tune", "held-out", "all"):
-        m = metrics(rows_for(kb, queries, channels, hybrid, "hybrid", parts[part]))
+        m = metrics(rows_for(kb, queries, scores, hybrid, "hybrid", parts[part]))
         lines.append(f"| {part} | {fmt(m['recall@1'])} | {fmt(m['recall@5'])} | {fmt(m['mrr@10'])} | "
                      f"{fmt(m['answered_correct'])} | {fmt(m['answered_wrong'])} | {fmt(m['abstained_answerable'])} | "
                      f"{fmt(m['abstained_correct'])} | {fmt(m['suggested'])} | {fmt(m['suggest_hit'])} |")
-    oos_rows = [r for r in rows_for(kb, queries, channels, hybrid, "hybrid") if not r["expected_id"]]
+    oos_rows = [r for r in rows_for(kb, queries, scores, hybrid, "hybrid") if not r["expected_id"]]
     strict = sum(1 for r in oos_rows if r["kind"] == "abstain") / max(len(oos_rows), 1)
     lines += ["", f"Out-of-scope queries given a plain \"I don't know, want a person?\" (no suggestions): "
                   f"{strict:.3f}; the rest were offered suggestions, never an answer.", ""]
@@ -213,28 +213,28 @@ def main(argv=None) -> int:
               f"lexical-only: answer {chosen['lexical'].answer_threshold}, margin {chosen['lexical'].answer_margin}.", ""]
 
     # ablations on the chosen weights (recall@1, all queries)
-    def r1(p, chs=channels, k=kb, part="all"):
+    def r1(p, chs=scores, k=kb, part="all"):
         rows = rows_for(k, queries, chs, p, "hybrid", parts[part])
         return per_variant(rows)
 
-    ablations = [("chosen", hybrid, channels, kb)]
+    ablations = [("chosen", hybrid, scores, kb)]
     ablations.append(("no answer/English passages (dense = question+phrasings only)",
-                      replace(hybrid, w_answer=0.0, w_english=0.0, w_question=1.0), channels, kb))
+                      replace(hybrid, w_answer=0.0, w_english=0.0, w_question=1.0), scores, kb))
     ablations.append(("no segmented-word BM25" if hybrid.lexical_words else "with segmented-word BM25 (0.3)",
-                      replace(hybrid, lexical_words=0.0 if hybrid.lexical_words else 0.3), channels, kb))
-    ablations.append(("no English-side BM25", replace(hybrid, lexical_english=0.0), channels, kb))
+                      replace(hybrid, lexical_words=0.0 if hybrid.lexical_words else 0.3), scores, kb))
+    ablations.append(("no English-side BM25", replace(hybrid, lexical_english=0.0), scores, kb))
     no_restore_kb = kb.with_params(replace(kb.params, restore_diacritics=False))
-    ablations.append(("no diacritic restoration", hybrid, channels_for(no_restore_kb, queries), no_restore_kb))
+    ablations.append(("no diacritic restoration", hybrid, scores_for(no_restore_kb, queries), no_restore_kb))
     if not args.skip_passage_side:
         passage_kb = KnowledgeBase.from_entries(entries, embedder_spec=args.embedder,
                                                 settings={"phrasing_side": "passage"})
         ablations.append(("phrasings embedded as passages (\"passage:\" prefix)", hybrid,
-                          channels_for(passage_kb, queries), passage_kb))
+                          scores_for(passage_kb, queries), passage_kb))
     bare = [Entry(id=e.id, topic=e.topic, question=e.question, phrasings=[], answer_vi=e.answer_vi)
             for e in entries]
     bare_kb = KnowledgeBase.from_entries(bare, embedder_spec=args.embedder, settings={})
     ablations.append(("corpus as `eval kb` sees a plain id,question,answer CSV (no phrasings, tags, English)",
-                      hybrid, channels_for(bare_kb, queries), bare_kb))
+                      hybrid, scores_for(bare_kb, queries), bare_kb))
     lines += ["## Ablations (hybrid, chosen weights and thresholds, all queries)", "",
               "| variant of the method | recall@1 | no diacritics r@1 | english r@1 | answered wrong |",
               "|---|---|---|---|---|"]

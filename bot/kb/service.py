@@ -23,13 +23,13 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from bot.kb.corpus import CorpusError, Entry
-from bot.kb.index import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
-                          build_index, manifest_stamp)
+from bot.kb.index_store import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
+                                build_index, manifest_stamp)
 from bot.kb.search import KnowledgeBase, fit_index_decision
-from bot.text import detect_language
+from bot.text import PreparedText, detect_language, prepare
 
 log = logging.getLogger(__name__)
 
@@ -178,12 +178,6 @@ def reset() -> None:
 # --- replies ---------------------------------------------------------------------------
 
 
-def _language(text: str, language: Optional[str]) -> str:
-    if language in ("vi", "en"):
-        return language
-    return detect_language(text or "", default="vi")
-
-
 def ask_payload(entry_id: str) -> str:
     return "/ask_question" + json.dumps({"faq_id": entry_id}, ensure_ascii=False, separators=(",", ":"))
 
@@ -219,12 +213,13 @@ def _abstain(lang: str, score: float = 0.0, response: str = DONT_KNOW, **extra: 
     return _reply("abstain", lang, response, score=score, **extra)
 
 
-def decide(text: str, language: Optional[str] = None, cached: Optional[Tuple[str, str, Any]] = None,
+def decide(text: Union[str, PreparedText], language: Optional[str] = None,
+           cached: Optional[Tuple[str, str, Any]] = None,
            settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """The FAQ decision for `text` as plain data (what the NLU router puts in the parse data
-    and `reply_for` turns into words). `cached`: (embedder spec, embedded text, vector) of
-    the NLU featurizer, reused when it embedded exactly what the search would. Raises when
-    the knowledge base is unavailable."""
+    """The FAQ decision for `text` (as received, or as bot.text.prepare made it) as plain
+    data (what the NLU router puts in the parse data and `reply_for` turns into words).
+    `cached`: (embedder spec, embedded text, vector) of the NLU featurizer, reused when it
+    embedded exactly what the search would. Raises when the knowledge base is unavailable."""
     kb = get_knowledge_base(settings)
     embedded = cached[1:] if cached is not None and cached[0] == kb.embedder.spec else None
     decision = kb.decide(text, language=language, embedded=embedded)
@@ -245,11 +240,12 @@ def answer(text: str, language: Optional[str] = None,
     Never raises: if the knowledge base is unavailable the customer gets the honest
     "I don't know, would you like a person?" reply (with "error" set) and the error is logged.
     """
-    lang = _language(text, language)
+    message = prepare(text or "")
+    lang = language if language in ("vi", "en") else message.language or "vi"
     if not text or not text.strip():
         return _abstain(lang)
     try:
-        faq = decide(text, language=lang, settings=settings)
+        faq = decide(message, language=lang, settings=settings)
     except Exception as exc:  # noqa: BLE001 - a reply is always given
         log.exception("FAQ search failed for %r", text)
         return _abstain(lang, error=f"{type(exc).__name__}: {exc}")

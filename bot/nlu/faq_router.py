@@ -4,8 +4,9 @@ The intent classifier never learns the FAQ's topics (an entry an editor publishe
 answerable at once, without retraining), so it is often unsure about questions the FAQ
 answers well (with the earlier DIET classifier "phí vận chuyển bao nhiêu" came out as
 nlu_fallback, 0.59 < 0.7; "giao về Cà Mau mất mấy ngày" is still read as a complaint). This component runs after the FallbackClassifier,
-searches the FAQ (bot.kb, reloaded live when the index is rebuilt) with the sentence
-embedding the EmbeddingFeaturizer already made, and routes with `route()`:
+searches the FAQ (bot.kb, reloaded live when the index is rebuilt) with the message as the
+tokenizer prepared it (bot.nlu.prepared) and the sentence embedding the EmbeddingFeaturizer
+already made, and routes with `route()`:
 
 * a specific intent the classifier is sure of wins (asking for a person, giving a contact,
   a rating, "are you a bot");
@@ -25,17 +26,18 @@ import logging
 import re
 import threading
 import unicodedata
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Union
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.featurizer import QUERY_VECTOR_KEY  # (embedder spec, embedded text, vector)
-from bot.text import fold
+from bot.nlu.prepared import prepared_text
+from bot.text import PreparedText, prepare
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +60,16 @@ def _warm_up() -> None:
         log.exception("could not load the FAQ index at start-up")
 
 
-def is_acknowledgement(text: str) -> bool:
+def is_acknowledgement(text: Union[str, PreparedText]) -> bool:
     """An emoji, a sticker-like symbol or a short "ok / vâng / dạ" that asks nothing."""
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+    message = text if isinstance(text, PreparedText) else prepare(text)
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in message.original):
         return True  # only emoji, symbols and punctuation
-    words = re.findall(r"\w+", fold(text).lower())
+    words = re.findall(r"\w+", message.folded)
     return 0 < len(words) <= 3 and all(w in ACKNOWLEDGEMENTS for w in words)
 
 
-def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: str,
+def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: Union[str, PreparedText],
           config: Dict[str, Any]) -> Optional[str]:
     """The intent the message should have instead of `intent`, or None to keep it.
 
@@ -120,12 +123,12 @@ class FaqRouter(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT)
-            if text:
-                self._route(message, text)
+            prepared = prepared_text(message)
+            if prepared is not None:
+                self._route(message, prepared)
         return messages
 
-    def _route(self, message: Message, text: str) -> None:
+    def _route(self, message: Message, text: PreparedText) -> None:
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK]
         current = message.get(INTENT) or {}
         intent = current.get("name") or FALLBACK
@@ -141,12 +144,12 @@ class FaqRouter(GraphComponent):
             message.set(INTENT, {"name": new, "confidence": score}, add_to_output=True)
 
     @staticmethod
-    def _search(message: Message, text: str) -> Optional[Dict[str, Any]]:
+    def _search(message: Message, text: PreparedText) -> Optional[Dict[str, Any]]:
         from bot.kb.service import decide  # loads (or builds) the index on first use
 
         cached = message.get(QUERY_VECTOR_KEY)
         try:
             return decide(text, cached=cached)
         except Exception:  # noqa: BLE001 - routing falls back to the classifier alone
-            log.exception("FAQ search failed while routing %r", text)
+            log.exception("FAQ search failed while routing %r", text.original)
             return None

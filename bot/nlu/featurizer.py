@@ -1,6 +1,6 @@
 """EmbeddingFeaturizer: adds a sentence embedding from the project's embedder to each message.
 
-The embedder is the one FAQ search uses (bot.kb.embedders; default the bundled 4-bit
+The embedder is the one FAQ search uses (bot.embedders; default the bundled 4-bit
 multilingual-e5-small), so NLU understands paraphrases and English without its own model.
 Only sentence-level features are added: the classifier reads them next to the sparse
 word and character n-gram features.
@@ -20,8 +20,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from tqdm import tqdm
 
-from bot.kb.embedders import DEFAULT_EMBEDDER, load_embedder
-from bot.text import prepare
+from bot.embedders import DEFAULT_EMBEDDER, load_embedder
+from bot.nlu.prepared import prepared_text
 
 QUERY_VECTOR_KEY = "hotro_query_vector"  # read by bot.nlu.faq_router
 
@@ -73,7 +73,7 @@ class EmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             starts = tqdm(starts, desc="embedding training examples", unit="batch")
         for start in starts:
             chunk = with_text[start:start + batch]
-            texts = [prepare(m.get(TEXT)).text for m in chunk]
+            texts = [prepared_text(m).text for m in chunk]
             vectors = self._embedder.embed_queries(texts)
             for message, text, vector in zip(chunk, texts, vectors):
                 self.add_features_to_message(

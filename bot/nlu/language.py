@@ -16,21 +16,23 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.text.language import detect_language, language_evidence
+from bot.nlu.prepared import prepared_text
+from bot.text.language import language_evidence
+from bot.text.prepared import PreparedText
 
 LANGUAGE_ENTITY = "language"
 CLEAR_WORDS = 3  # words that tell the other language, swearing and shorthand not counted
 
 
-def heard_language(text: str, current: Optional[str], first_message: bool) -> Optional[str]:
-    """The language `text` sets for a conversation now in `current`, or None to keep it."""
-    language = detect_language(text, default=None)
+def heard_language(prepared: PreparedText, current: Optional[str], first_message: bool) -> Optional[str]:
+    """The language a message sets for a conversation now in `current`, or None to keep it."""
+    language = prepared.language
     if language is None or language == current or first_message or current is None:
         return language
-    vi, en = language_evidence(text)
+    vi, en = language_evidence(prepared.normalized, normalized=True)
     return language if (en if language == "en" else vi) >= CLEAR_WORDS else None
 
 
@@ -54,17 +56,15 @@ class LanguageDetector(GraphComponent):
         current = tracker.get_slot(LANGUAGE_ENTITY) if tracker is not None else None
         first = tracker is None or not any(e.type_name == "user" for e in tracker.events)
         for message in messages:
-            text = message.get(TEXT)
-            if not text:
-                continue
-            language = heard_language(text, current, first)
+            prepared = prepared_text(message)
+            language = heard_language(prepared, current, first) if prepared is not None else None
             if language is None:
                 continue
             entity = {
                 "entity": LANGUAGE_ENTITY,
-                "value": language,
+                "value": prepared.language,
                 "start": 0,
-                "end": len(text),
+                "end": len(prepared.original),
                 "extractor": self.__class__.__name__,
             }
             message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)

@@ -1,7 +1,7 @@
-"""VietnameseTokenizer: Rasa tokenizer that segments Vietnamese words with pyvi.
+"""VietnameseTokenizer: Rasa tokenizer that segments Vietnamese words (bot.text.segment, pyvi).
 
 Vietnamese words span several syllables ("chăm sóc", "khách hàng"), so splitting on spaces
-loses them. Each message is first normalised by bot.text (NFC, one tone-mark style, chat
+loses them. Each word is first normalised by bot.text (NFC, one tone-mark style, chat
 abbreviations expanded: "sdt" -> "số điện thoại"), then segmented. Token offsets always
 point into the customer's original text, so a token made from an expansion spans the
 abbreviation it came from. Each token's lemma is the diacritic-free form, so lexical
@@ -9,45 +9,15 @@ featurizers (which read lemmas) match customers who type without accents.
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any, Dict, List, Text
 
-from pyvi import ViTokenizer
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.text import expand_abbreviations, fold, normalize
-
-_WORD = re.compile(r"\S+")
-_NOT_WORD = re.compile(r"[^\w]+")
-
-
-def segment(text: str) -> List[Tuple[str, int, int]]:
-    """(word, start, end) for every Vietnamese word of `text`, offsets into `text`."""
-    # Normalise word by word so each syllable remembers the original span it came from.
-    syllables: List[Tuple[str, int, int]] = []
-    for match in _WORD.finditer(text):
-        cleaned = _NOT_WORD.sub(" ", expand_abbreviations(normalize(match.group())))
-        for syllable in cleaned.split():
-            syllables.append((syllable, match.start(), match.end()))
-    if not syllables:
-        return []
-
-    # pyvi joins the syllables of one word with "_"; it keeps the syllables themselves.
-    segmented = ViTokenizer.tokenize(" ".join(s for s, _, _ in syllables)).split()
-    words: List[Tuple[str, int, int]] = []
-    i = 0
-    for word in segmented:
-        parts = word.split("_")
-        if [s for s, _, _ in syllables[i:i + len(parts)]] != parts:
-            # pyvi changed a syllable (rare): keep plain syllables from here on.
-            words.extend(syllables[i:])
-            return words
-        words.append((" ".join(parts), syllables[i][1], syllables[i + len(parts) - 1][2]))
-        i += len(parts)
-    words.extend(syllables[i:])
-    return words
+from bot.nlu.prepared import prepared_text
+from bot.text import fold, segment
 
 
 @DefaultV1Recipe.register(
@@ -71,7 +41,9 @@ class VietnameseTokenizer(Tokenizer):
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""
-        words = segment(text)
+        # The customer's message is prepared once for every component; other attributes
+        # (action texts) are only segmented.
+        words = prepared_text(message).words if attribute == TEXT and text else segment(text)
         if not words and text.strip():
             # Emoji or symbols only: one token, so featurizers still see something.
             stripped = text.strip()

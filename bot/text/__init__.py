@@ -1,7 +1,19 @@
-"""Vietnamese text normalisation, folding, abbreviation expansion and language detection."""
+"""Vietnamese text: normalisation, folding, abbreviations, language, word segmentation.
 
+The lowest layer of the bot: it imports nothing else from bot/. Modules, each using only
+the ones above it:
+  normalize      normalize (NFC, one tone-mark style, clean spacing), fold (diacritic-free)
+  language       detect_language ("vi" / "en")
+  abbreviations  expand_abbreviations ("ko dc" -> "không được")
+  segmentation   segment (pyvi word segmentation, offsets into the original text)
+  prepared       prepare(text) -> PreparedText: all of the above once per message
+"""
+
+from .abbreviations import expand_abbreviations
 from .language import detect_language
-from .normalize import PreparedText, expand_abbreviations, fold, normalize, prepare
+from .normalize import fold, normalize
+from .prepared import PreparedText, prepare
+from .segmentation import segment
 
 __all__ = [
     "normalize",
@@ -10,4 +22,5 @@ __all__ = [
     "prepare",
     "PreparedText",
     "detect_language",
+    "segment",
 ]

@@ -67,9 +67,10 @@ _VI_WORDS = _VI_WORDS - _BOTH
 _EN_WORDS = _EN_WORDS - _BOTH
 
 
-def language_evidence(text: str) -> Tuple[int, int]:
-    """(Vietnamese, English) words of `text` that tell its language."""
-    norm = normalize(text).lower()
+def language_evidence(text: str, normalized: bool = False) -> Tuple[int, int]:
+    """(Vietnamese, English) words of `text` that tell its language. `normalized`: `text`
+    already went through normalize()."""
+    norm = (text if normalized else normalize(text)).lower()
     tokens = _TOKEN_RE.findall(norm)
     vi = en = 0
     for token in tokens:
@@ -89,17 +90,18 @@ def language_evidence(text: str) -> Tuple[int, int]:
     return vi, en
 
 
-def detect_language(text: str, default: str = "vi") -> str:
+def detect_language(text: str, default: str = "vi", normalized: bool = False) -> str:
     """Return "vi" or "en"; `default` when the text gives too little to go on.
 
     Pass the conversation's current language as `default` so that "ok" or an
-    emoji does not flip it.
+    emoji does not flip it. `normalized`: `text` already went through normalize().
     """
-    if _VI_ONLY_RE.search(normalize(text)):
+    norm = text if normalized else normalize(text)
+    if _VI_ONLY_RE.search(norm):
         return "vi"
-    if len(_TOKEN_RE.findall(normalize(text).lower())) < 2:
+    if len(_TOKEN_RE.findall(norm.lower())) < 2:
         return default  # "ok", "hi", emoji, empty: not enough evidence
-    vi, en = language_evidence(text)
+    vi, en = language_evidence(norm, normalized=True)
     if vi > en:
         return "vi"
     if en > vi:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
-__all__ = ["normalize", "fold", "expand_abbreviations", "prepare", "PreparedText"]
+__all__ = ["normalize", "fold", "fold_normalized"]
 
 # --- character tables ---------------------------------------------------------
 
@@ -155,118 +154,11 @@ def normalize(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, diacritic-free form: "Tôi muốn HUỶ đơn" -> "toi muon huy don"."""
-    folded = normalize(text).lower().translate(_FOLD_TABLE)
+    return fold_normalized(normalize(text))
+
+
+def fold_normalized(text: str) -> str:
+    """fold() of text that is already normalize()d (a prepared message's forms)."""
+    folded = text.lower().translate(_FOLD_TABLE)
     # Removing accents can line up new runs ("àaaa"); collapse them like normalize does.
     return _LETTER_RUN_RE.sub(_collapse_letters, folded)
-
-
-# --- abbreviations ------------------------------------------------------------
-
-# Chat abbreviation/teencode -> expansion. Keys are matched case-insensitively
-# as whole tokens. Ambiguous readings were settled for a shop's support desk.
-ABBREVIATIONS: dict[str, str] = {
-    # không
-    "ko": "không", "k": "không", "kh": "không", "khg": "không",
-    "kô": "không", "hok": "không", "hông": "không", "khum": "không",
-    # được
-    "dc": "được", "đc": "được", "dk": "được", "đk": "được",
-    # question words and particles
-    "ntn": "như thế nào", "j": "gì", "gi": "gì",
-    "z": "vậy", "v": "vậy",  # only sentence-final, see _FINAL_RE
-    "r": "rồi", "vs": "với", "ms": "mới", "cx": "cũng", "trc": "trước",
-    "bn": "bao nhiêu", "bh": "bao giờ", "bjo": "bao giờ", "bgio": "bao giờ",
-    "hnay": "hôm nay", "hqua": "hôm qua", "nhìu": "nhiều", "bik": "biết",
-    "mik": "mình", "iu": "yêu",
-    # people
-    "mn": "mọi người", "mng": "mọi người", "ad": "admin", "nv": "nhân viên",
-    # shop vocabulary
-    "sdt": "số điện thoại", "sđt": "số điện thoại",
-    "sp": "sản phẩm", "dh": "đơn hàng", "đh": "đơn hàng",
-    "tk": "tài khoản", "mk": "mật khẩu", "ck": "chuyển khoản", "stk": "số tài khoản",
-    "ib": "nhắn tin", "ship": "giao hàng", "cod": "COD",
-    "oke": "ok", "okie": "ok", "oki": "ok", "okê": "ok", "okela": "ok",
-}
-
-# Letters that mean something else right after a number: "50 k" is 50 000.
-_NUMBER_SUFFIXES = frozenset({"k"})
-# "v"/"z" mean "vậy" at the end of a sentence, optionally followed by a few
-# particles or vocatives ("sao v shop ơi", "j z ạ"); elsewhere they are left.
-_FINAL_ONLY = frozenset({"v", "z"})
-_TRAILERS = (
-    "ạ|à|ả|ạh|hả|ha|hở|nhỉ|nhé|nhe|nha|ơi|oi|shop|sốp|ad|admin"
-    "|bạn|b|em|e|anh|a|chị|c|mn|mng"
-)
-_FINAL_RE = re.compile(
-    rf"(?:\s+(?:{_TRAILERS})(?!\w)){{0,3}}\s*(?:[.?!,;…]|\W*$)", re.IGNORECASE
-)
-# "dk"/"đk" before an account word means "đăng ký" (register).
-_REGISTER_KEYS = frozenset({"dk", "đk"})
-_REGISTER_NEXT_RE = re.compile(
-    r"\s+(?:tk|tài khoản|tai khoan|acc|account|thành viên|thanh vien|tv)(?!\w)",
-    re.IGNORECASE,
-)
-# Tokens glued to these characters are parts of something else: ":v" is an
-# emoticon, "k-pop", "ad@shop.vn", "a/b", "sp.com".
-_ABBR_RE = re.compile(
-    r"(?<![\w\u0300-\u036f@#/\\\-'&:;=+.$%])("
-    + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True))
-    + r")(?![\w\u0300-\u036f@'\-/&+=]|\.\w)",
-    re.IGNORECASE,
-)
-
-
-def _match_case(token: str, expansion: str) -> str:
-    if len(token) > 1 and token.isupper():
-        return expansion.upper()
-    if token[0].isupper():
-        return expansion[0].upper() + expansion[1:]
-    return expansion
-
-
-def _expand(m: re.Match) -> str:
-    token = m.group(1)
-    key = token.lower()
-    s = m.string
-    if key in _NUMBER_SUFFIXES:
-        i = m.start() - 1
-        while i >= 0 and s[i].isspace():
-            i -= 1
-        if i >= 0 and s[i].isdigit():
-            return token
-    if key in _FINAL_ONLY and not _FINAL_RE.match(s, m.end()):
-        return token
-    if key in _REGISTER_KEYS and _REGISTER_NEXT_RE.match(s, m.end()):
-        return _match_case(token, "đăng ký")  # "đk tk" is registering, not "được"
-    return _match_case(token, ABBREVIATIONS[key])
-
-
-def expand_abbreviations(text: str, language: str | None = None) -> str:
-    """Expand chat abbreviations word by word: "ko dc" -> "không được".
-
-    `language="en"` leaves the text alone; None detects it, and only text that
-    is clearly English is left alone (in English "k" means "ok", not "không").
-    """
-    if not text:
-        return text
-    if language is None:
-        from .language import detect_language  # lazy: language imports this module
-
-        language = detect_language(text, default="vi")
-    if language == "en":
-        return text
-    return _ABBR_RE.sub(_expand, text)
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedText:
-    """A message in the three forms the rest of the bot uses."""
-
-    original: str  # exactly as received, for transcripts
-    text: str  # normalized, abbreviations expanded: for NLU and embeddings
-    shadow: str  # fold(text): for matching customers who type without accents
-
-
-def prepare(text: str, language: str | None = None) -> PreparedText:
-    """Normalize, expand abbreviations and fold a message once."""
-    expanded = expand_abbreviations(normalize(text), language=language)
-    return PreparedText(original=text, text=expanded, shadow=fold(expanded))

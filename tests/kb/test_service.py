@@ -9,7 +9,7 @@ import pytest
 
 from bot.kb import service
 from bot.kb.corpus import load_corpus
-from bot.kb.index import build_index
+from bot.kb.index_store import build_index
 from bot.nlg import ShopNaturalLanguageGenerator
 from bot.settings import PROJECT_DIR
 

