@@ -11,6 +11,7 @@ from html import escape
 from typing import Iterable, Optional
 
 from bot.console.auth import ROLES, User
+from bot.limits import MAX_MESSAGE_CHARS
 
 ROLE_LABELS = {
     "agent": "Nhân viên / Agent",
@@ -138,7 +139,7 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 <ol class="transcript" id="transcript"></ol>
 <form id="composer" class="composer">
   <label for="reply">Trả lời khách / Reply to the customer</label>
-  <textarea id="reply" rows="3" maxlength="4000"
+  <textarea id="reply" rows="3" maxlength="{MAX_MESSAGE_CHARS}"
     placeholder="Nhập tin nhắn… (Ctrl+Enter để gửi) / Type a message… (Ctrl+Enter sends)"></textarea>
   <button type="submit" id="send">Gửi / Send</button>
 </form>"""
