@@ -9,7 +9,8 @@
   `ticket_views.py`: the inbox and ticket pages and their JSON API; `transcripts.py`: a
   ticket's live transcript and the customer's other conversations; `live.py`: the `/ws`
   live updates.
-- `users.py`: the admin's users page.
+- `users.py`: the admin's users page; `shop_settings.py`: the admin's shop page (name,
+  hotline, email, office hours, holidays, greeting and out-of-hours words; bot/shop.py).
 - `rasa.py`: the Rasa HTTP API calls (read the tracker, post agent replies, resume the bot).
 - `pages.py`: the HTML (Vietnamese with English beside it); `static/` its JS and CSS.
 - `commands.py`: `hotro user add|list|passwd` and `hotro console`.

@@ -59,8 +59,9 @@ def test_phone_and_email_finders_are_separate():
     assert find_phone("lan@shop.vn") is None and find_email("0912345678") is None
 
 
-def test_office_hours_in_vietnam_time():
-    settings = {"support": {"timezone": "Asia/Ho_Chi_Minh",
+def test_office_hours_in_vietnam_time(tmp_path):
+    settings = {"handoff": {"database_url": f"sqlite:///{tmp_path / 'h.db'}"},
+                "support": {"timezone": "Asia/Ho_Chi_Minh",
                             "office_hours": {"days": [0, 1, 2, 3, 4], "open": "08:00",
                                              "close": "21:00"}}}
     assert is_open(datetime(2026, 11, 26, 9, 0, tzinfo=VN), settings)       # Thursday
