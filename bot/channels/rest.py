@@ -15,9 +15,11 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.limits import MAX_MESSAGE_CHARS
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MESSAGE_CHARS = 4000
+DEFAULT_MAX_MESSAGE_CHARS = MAX_MESSAGE_CHARS
 MAX_SENDER_CHARS = 128
 
 

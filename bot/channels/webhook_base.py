@@ -27,9 +27,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff.handoff import hand_off_undelivered
+from bot.limits import MAX_MESSAGE_CHARS
 
 MAX_SEEN_IDS = 20000
-MAX_TEXT_CHARS = 4000  # as the REST channel; Messenger and Zalo cap text at 2,000 themselves
+MAX_TEXT_CHARS = MAX_MESSAGE_CHARS  # as the REST channel
 # What a request to the channel's API raises when the network, not the API, failed.
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 

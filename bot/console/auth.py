@@ -27,7 +27,7 @@ from sqlalchemy import (Boolean, Column, DateTime, Integer, String, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
-from bot.handoff.store import utcnow
+from bot.db import utcnow
 
 log = logging.getLogger(__name__)
 

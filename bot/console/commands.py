@@ -26,7 +26,7 @@ PASSWORD_ENV = "HOTRO_NEW_PASSWORD"
 
 
 def _user_store() -> UserStore:
-    from bot.console.app import database_url
+    from bot.db import database_url
     from bot.handoff.store import ticket_store
     from bot.settings import load_settings
 

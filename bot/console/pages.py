@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from html import escape
-from typing import Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
+from zoneinfo import ZoneInfo
 
 from bot.console.auth import ROLES, User
+from bot.limits import MAX_MESSAGE_CHARS
 
 ROLE_LABELS = {
     "agent": "Nhân viên / Agent",
@@ -35,7 +37,8 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
     attrs = "".join(f' data-{esc(k)}="{esc(v)}"' for k, v in (data or {}).items())
     nav = ""
     if user is not None:
-        admin = ('<a href="/admin/users">Người dùng / Users</a>' if user.is_admin else "")
+        admin = ('<a href="/admin/users">Người dùng / Users</a>'
+                 '<a href="/admin/shop">Cửa hàng / Shop</a>' if user.is_admin else "")
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
@@ -138,7 +141,7 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 <ol class="transcript" id="transcript"></ol>
 <form id="composer" class="composer">
   <label for="reply">Trả lời khách / Reply to the customer</label>
-  <textarea id="reply" rows="3" maxlength="4000"
+  <textarea id="reply" rows="3" maxlength="{MAX_MESSAGE_CHARS}"
     placeholder="Nhập tin nhắn… (Ctrl+Enter để gửi) / Type a message… (Ctrl+Enter sends)"></textarea>
   <button type="submit" id="send">Gửi / Send</button>
 </form>"""
@@ -185,6 +188,116 @@ def users_page(user: User, users: Iterable[User], message: str = "", error: str 
   <button type="submit">Thêm / Add</button>
 </form>"""
     return layout("Người dùng / Users", body, user, page="users")
+
+
+DAY_LABELS = ("Thứ Hai / Mon", "Thứ Ba / Tue", "Thứ Tư / Wed", "Thứ Năm / Thu",
+              "Thứ Sáu / Fri", "Thứ Bảy / Sat", "Chủ nhật / Sun")
+
+
+# The fields the shop form shows an error beside; any other error is shown on top.
+SHOP_FORM_FIELDS = {"name", "hotline", "email", "office_hours", "office_hours.days",
+                    "office_hours.open", "office_hours.close", "holidays", "greeting.vi",
+                    "greeting.en", "out_of_hours.vi", "out_of_hours.en"}
+
+
+def _field_error(errors: Dict[str, str], *keys: str) -> str:
+    return "".join(f'<span class="field-error" role="alert" data-field="{esc(k)}">'
+                   f"{esc(errors[k])}</span>" for k in keys if k in errors)
+
+
+def shop_page(user: User, values: Dict[str, Any], version: int, timezone_name: str,
+              updated_at: Optional[datetime], updated_by: str,
+              greeting_variables: Iterable[str], out_of_hours_variables: Iterable[str],
+              errors: Optional[Dict[str, str]] = None, message: str = "",
+              error: str = "") -> str:
+    """The admin's shop settings form. `values` as ShopProfile.editable() (or as the admin
+    typed them, shown back with `errors`: field -> message)."""
+    errors = errors or {}
+    hours = values.get("office_hours") or {}
+    days = {str(d) for d in hours.get("days") or []}
+    holidays = values.get("holidays") or []
+    holidays_text = holidays if isinstance(holidays, str) else "\n".join(holidays)
+    if updated_at is not None:
+        when = updated_at.astimezone(ZoneInfo(timezone_name)).strftime("%Y-%m-%d %H:%M")
+        last = (f'<p class="muted" id="last-change">Thay đổi gần nhất / Last change: '
+                f'<b>{esc(updated_by)}</b>, {esc(when)} ({esc(timezone_name)})</p>')
+    else:
+        last = ('<p class="muted" id="last-change">Chưa thay đổi trong bảng điều khiển: đang '
+                'dùng hotro.yml. / Not changed in the console yet: hotro.yml\'s values.</p>')
+    unknown = {k: v for k, v in errors.items() if k not in SHOP_FORM_FIELDS}
+    notice = (f'<p class="ok" role="status" id="shop-saved">{esc(message)}</p>' if message
+              else "") + (f'<p class="error" role="alert" id="shop-error">{esc(error)}</p>'
+                          if error else "") + _field_error(unknown, *unknown)
+    day_boxes = "".join(
+        f'<label class="day"><input type="checkbox" name="days" value="{i}"'
+        f'{" checked" if str(i) in days else ""}> {esc(label)}</label>'
+        for i, label in enumerate(DAY_LABELS))
+
+    def wrong(*keys: str) -> str:
+        return _field_error(errors, *keys)
+
+    time_pattern = "[0-9]{1,2}:[0-9]{2}"
+
+    def words(key: str, language: str, label: str) -> str:
+        text = (values.get(key) or {}).get(language, "")
+        name = f"{key}_{language}"
+        return (f'<label>{esc(label)}<textarea name="{name}" id="{name}" rows="3" '
+                f'maxlength="1000">{esc(text)}</textarea></label>'
+                + wrong(f"{key}.{language}"))
+
+    def variables(names: Iterable[str]) -> str:
+        return " ".join(f"<code>{{{esc(n)}}}</code>" for n in names)
+
+    body = f"""
+<h1>Cửa hàng / Shop</h1>
+<p class="muted">Bot dùng các thông tin này từ tin nhắn tiếp theo, không cần huấn luyện lại
+  hay khởi động lại. / The bot uses these from the next message on, without a retrain or a
+  restart.</p>
+{last}
+{notice}
+<form method="post" action="/admin/shop" class="stacked shop" id="shop-form">
+  <input type="hidden" name="version" value="{version}">
+  <label>Tên cửa hàng / Shop name
+    <input name="name" id="name" required maxlength="100" value="{esc(values.get('name', ''))}">
+  </label>{wrong("name")}
+  <label>Đường dây nóng / Hotline
+    <input name="hotline" id="hotline" required inputmode="tel" placeholder="1900 6868"
+           value="{esc(values.get('hotline', ''))}"></label>{wrong("hotline")}
+  <label>Email
+    <input name="email" id="email" type="email" required
+           value="{esc(values.get('email', ''))}"></label>{wrong("email")}
+  <fieldset>
+    <legend>Giờ làm việc / Office hours ({esc(timezone_name)})</legend>
+    <div class="days">{day_boxes}</div>{wrong("office_hours.days", "office_hours")}
+    <label>Mở cửa / Opens
+      <input name="open" id="open" required placeholder="08:00" pattern="{time_pattern}"
+             value="{esc(hours.get('open', ''))}"></label>{wrong("office_hours.open")}
+    <label>Đóng cửa / Closes (24:00 = hết ngày / end of day)
+      <input name="close" id="close" required placeholder="21:00" pattern="{time_pattern}"
+             value="{esc(hours.get('close', ''))}"></label>{wrong("office_hours.close")}
+  </fieldset>
+  <label>Ngày nghỉ (cả ngày), mỗi dòng một ngày YYYY-MM-DD / Holidays (closed all day),
+    one YYYY-MM-DD date a line
+    <textarea name="holidays" id="holidays" rows="4">{esc(holidays_text)}</textarea>
+  </label>{wrong("holidays")}
+  <fieldset>
+    <legend>Lời chào / Greeting</legend>
+    <p class="muted">Để trống: dùng lời chào mặc định. Biến / Variables:
+      {variables(greeting_variables)}. Empty: the default greeting.</p>
+    {words("greeting", "vi", "Tiếng Việt / Vietnamese")}
+    {words("greeting", "en", "Tiếng Anh / English")}
+  </fieldset>
+  <fieldset>
+    <legend>Tin nhắn ngoài giờ / Out-of-hours message</legend>
+    <p class="muted">Khách nhận khi cần gặp nhân viên ngoài giờ làm việc. Để trống: dùng tin
+      mặc định. Biến / Variables: {variables(out_of_hours_variables)}. What a customer gets
+      when asking for a person outside office hours; empty: the default message.</p>
+    {words("out_of_hours", "vi", "Tiếng Việt / Vietnamese")}
+    {words("out_of_hours", "en", "Tiếng Anh / English")}
+  </fieldset>
+  <button type="submit" id="shop-save">Lưu / Save</button>
+</form>"""
+    return layout("Cửa hàng / Shop", body, user, page="shop")
 
 
 def error_page(title: str, detail: str, user: Optional[User] = None) -> str:

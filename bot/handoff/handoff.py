@@ -12,7 +12,7 @@ from bot.handoff.office_hours import is_open
 from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import Ticket, WAITING, ticket_store
 from bot.handoff.transcript import build_transcript, mentioned_order_id
-from bot.handoff.webhook import notify_helpdesk
+from bot.handoff.helpdesk import notify_helpdesk
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)

@@ -1,24 +1,13 @@
-"""Office hours, from the `support:` settings (in the shop's time zone)."""
+"""Office hours: whether people answer now, from the shop's profile (bot/shop.py: hotro.yml's
+`support:` section overlaid with what an admin saved in the console, holidays included),
+in the shop's time zone."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, Dict, Optional
-from zoneinfo import ZoneInfo
 
-from bot.settings import load_settings
-
-
-def _support(settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    return (settings or load_settings())["support"]
+from bot.shop import shop_profile
 
 
 def is_open(now: Optional[datetime] = None, settings: Optional[Dict[str, Any]] = None) -> bool:
-    support = _support(settings)
-    hours = support["office_hours"]
-    local = (now or datetime.now(ZoneInfo(support["timezone"]))).astimezone(
-        ZoneInfo(support["timezone"])
-    )
-    opens = time.fromisoformat(hours["open"])
-    # "24:00" closes at the end of the day (round-the-clock support).
-    closes = time.max if hours["close"] == "24:00" else time.fromisoformat(hours["close"])
-    return local.weekday() in hours["days"] and opens <= local.time() < closes
+    return shop_profile(settings).is_open(now)

@@ -15,19 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import (Boolean, Column, DateTime, Integer, String, Text, create_engine,
-                        event, inspect, select)
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, inspect, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
+from bot.db import database_url, engine_for, utcnow
+
 Base = declarative_base()
 
 WAITING, OPEN, RESOLVED = "waiting", "open", "resolved"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
 
 
 class TicketRow(Base):
@@ -113,20 +110,6 @@ class Ticket:
         return out
 
 
-def make_engine(url: str):
-    engine = create_engine(url, future=True, pool_pre_ping=True)
-    if url.startswith("sqlite"):
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record) -> None:
-            # WAL: the console reads while the action server writes; FULL: survive kill -9.
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
-    return engine
-
-
 # Nullable columns added to existing tables after their first release: a database made by
 # an older hotro gets them at start-up (create_all only creates missing tables).
 _ADDED_COLUMNS = {"tickets": {"order_id": "VARCHAR(64)"}}
@@ -149,7 +132,7 @@ def _add_missing_columns(engine) -> None:
 
 class TicketStore:
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+        self.engine = engine_for(url)
         Base.metadata.create_all(self.engine)
         _add_missing_columns(self.engine)
         self.session = sessionmaker(self.engine, future=True, expire_on_commit=False)
@@ -226,9 +209,6 @@ class TicketStore:
                                    .order_by(TicketRow.created_at)).scalars().all()
             return [Ticket.of(r) for r in rows]
 
-    def queue_length(self) -> int:
-        return len(self.list((WAITING,)))
-
     def _update(self, ticket_id: int, **changes: Any) -> Optional[Ticket]:
         with self._lock, self.session() as session, session.begin():
             row = session.get(TicketRow, ticket_id)
@@ -291,14 +271,7 @@ _stores_lock = threading.Lock()
 
 def ticket_store(url: Optional[str] = None) -> TicketStore:
     """The process's store for `url` (default: hotro.yml handoff.database_url)."""
-    if url is None:
-        from bot.settings import load_settings, project_path
-
-        url = load_settings()["handoff"]["database_url"]
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = project_path(url[len("sqlite:///"):])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{path}"
+    url = url or database_url()
     with _stores_lock:
         if url not in _stores:
             _stores[url] = TicketStore(url)

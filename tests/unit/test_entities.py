@@ -329,13 +329,13 @@ def test_transcript_shows_each_messages_entities_and_the_last_order_number():
 
 
 def test_order_number_goes_on_the_ticket_and_into_the_webhook_payload(tmp_path, monkeypatch):
-    from bot.handoff import handoff, store as store_module, webhook
+    from bot.handoff import handoff, helpdesk, store as store_module
 
     tickets = store_module.TicketStore(f"sqlite:///{tmp_path / 'h.db'}")
     monkeypatch.setattr(handoff, "ticket_store", lambda: tickets)
-    monkeypatch.setattr(webhook, "ticket_store", lambda: tickets)
-    monkeypatch.setattr(webhook, "_webhook_url", lambda: "http://127.0.0.1:9/hook")
-    monkeypatch.setattr(webhook, "_ensure_worker", lambda: None)
+    monkeypatch.setattr(helpdesk, "ticket_store", lambda: tickets)
+    monkeypatch.setattr(helpdesk, "_webhook_url", lambda: "http://127.0.0.1:9/hook")
+    monkeypatch.setattr(helpdesk, "_ensure_worker", lambda: None)
     order = {"entity": "order_id", "value": "HT123456", "start": 4, "end": 12}
     events = [user("đơn HT123456 chưa giao", [order]),
               user("cho gặp nhân viên", intent="request_human")]
@@ -344,7 +344,7 @@ def test_order_number_goes_on_the_ticket_and_into_the_webhook_payload(tmp_path, 
     assert tickets.get(result.ticket.id).order_id == "HT123456"
     assert result.ticket.transcript[0]["entities"][0]["value"] == "HT123456"
     with tickets.session() as session:
-        body = json.loads(session.query(webhook.OutboxRow).one().body)
+        body = json.loads(session.query(helpdesk.OutboxRow).one().body)
     assert body["ticket"]["order_id"] == "HT123456"
     # Mentioned later (e.g. with the call-back number): the ticket follows.
     later = events + [user("à nhầm, đơn #777888", [dict(order, value="777888")])]

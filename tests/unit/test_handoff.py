@@ -1,6 +1,8 @@
-"""Handoff logic without servers: failure counting, contacts, office hours, the webhook."""
+"""Handoff logic without servers: failure counting, contacts, office hours, the helpdesk."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 from datetime import datetime
@@ -9,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.handoff import decision, store as store_module, webhook
+from bot.handoff import decision, helpdesk, store as store_module
 from bot.handoff.contact import find_contact, find_email, find_phone
 from bot.handoff.office_hours import is_open
 from bot.handoff.transcript import build_transcript
@@ -57,8 +59,9 @@ def test_phone_and_email_finders_are_separate():
     assert find_phone("lan@shop.vn") is None and find_email("0912345678") is None
 
 
-def test_office_hours_in_vietnam_time():
-    settings = {"support": {"timezone": "Asia/Ho_Chi_Minh",
+def test_office_hours_in_vietnam_time(tmp_path):
+    settings = {"handoff": {"database_url": f"sqlite:///{tmp_path / 'h.db'}"},
+                "support": {"timezone": "Asia/Ho_Chi_Minh",
                             "office_hours": {"days": [0, 1, 2, 3, 4], "open": "08:00",
                                              "close": "21:00"}}}
     assert is_open(datetime(2026, 11, 26, 9, 0, tzinfo=VN), settings)       # Thursday
@@ -88,7 +91,7 @@ class _Receiver(BaseHTTPRequestHandler):
             self.send_response(503)
             self.end_headers()
             return
-        _Receiver.bodies.append((body, self.headers[webhook.SIGNATURE_HEADER]))
+        _Receiver.bodies.append((body, self.headers[helpdesk.SIGNATURE_HEADER]))
         self.send_response(204)
         self.end_headers()
 
@@ -96,26 +99,26 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhook_is_signed_and_retried_until_delivered(tmp_path, monkeypatch):
+def test_helpdesk_webhook_is_signed_and_retried_until_delivered(tmp_path, monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/hook"
     monkeypatch.setenv("HOTRO_WEBHOOK_SECRET", "s3cret")
-    monkeypatch.setattr(webhook, "_webhook_url", lambda: url)
-    monkeypatch.setattr(webhook, "_ensure_worker", lambda: None)  # drive passes by hand
+    monkeypatch.setattr(helpdesk, "_webhook_url", lambda: url)
+    monkeypatch.setattr(helpdesk, "_ensure_worker", lambda: None)  # drive passes by hand
     tickets = store_module.TicketStore(f"sqlite:///{tmp_path / 'h.db'}")
-    monkeypatch.setattr(webhook, "ticket_store", lambda: tickets)
+    monkeypatch.setattr(helpdesk, "ticket_store", lambda: tickets)
     _Receiver.fail_first = 1
     ticket = tickets.create("c-1", "request_human", [{"role": "customer", "text": "hi"}])
-    webhook.notify_helpdesk(ticket)
-    assert webhook.deliver_due() == 0  # the helpdesk answered 503: kept for a retry
+    helpdesk.notify_helpdesk(ticket)
+    assert helpdesk.deliver_due() == 0  # the helpdesk answered 503: kept for a retry
     with tickets.session() as session, session.begin():
-        row = session.query(webhook.OutboxRow).one()
+        row = session.query(helpdesk.OutboxRow).one()
         assert row.attempts == 1 and row.last_error
         row.next_attempt_at = store_module.utcnow()  # skip the backoff wait
-    assert webhook.deliver_due() == 1
+    assert helpdesk.deliver_due() == 1
     body, signature = _Receiver.bodies[-1]
-    assert signature == webhook.sign(body, "s3cret")
+    assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     payload = json.loads(body)
     assert payload["ticket"]["conversation_id"] == "c-1"
     assert payload["ticket"]["transcript"] == [{"role": "customer", "text": "hi"}]

@@ -17,7 +17,7 @@ from bot.settings import PROJECT_DIR
 # Bottom to top (DESIGN.md, "Layout"). A module may import from its own layer or below.
 LAYERS: List[Tuple[str, ...]] = [
     # text, and top-level helpers: settings, the shop's profile, domain.yml's texts
-    ("bot", "bot.text", "bot.settings", "bot.shop", "bot.catalogue"),
+    ("bot", "bot.text", "bot.settings", "bot.db", "bot.limits", "bot.signing", "bot.shop", "bot.catalogue"),
     ("bot.embedders",),
     ("bot.kb", "bot.nlu", "bot.nlg", "bot.handoff", "bot.analytics"),
     ("bot.channels", "actions", "bot.console"),

@@ -1,4 +1,5 @@
-"""Outgoing handoff webhook for teams that use another helpdesk.
+"""The helpdesk notifier: every handoff POSTed to another helpdesk (handoff.webhook_url),
+for teams that work their tickets there.
 
 Each handoff is written to an outbox table first (so a crash loses nothing), then a
 background thread POSTs it as JSON, signed with HMAC-SHA256 of the raw body in the
@@ -7,8 +8,6 @@ with exponential backoff until the receiver answers 2xx or attempts run out.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -21,7 +20,9 @@ from typing import Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from bot.handoff.store import Base, Ticket, ticket_store, utcnow
+from bot.db import utcnow
+from bot.handoff.store import Base, Ticket, ticket_store
+from bot.signing import sha256_signature
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,6 @@ class OutboxRow(Base):
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime)
     last_error = Column(String(500))
-
-
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _webhook_url() -> str:
@@ -65,7 +62,7 @@ def notify_helpdesk(ticket: Ticket) -> None:
 
 def _post(url: str, body: bytes, secret: str) -> None:
     request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)})
+        "Content-Type": "application/json", SIGNATURE_HEADER: sha256_signature(secret, body)})
     with urllib.request.urlopen(request, timeout=10) as response:
         if not 200 <= response.status < 300:
             raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)

@@ -1,0 +1,121 @@
+"""The console's protections, as aiohttp middlewares: hardening headers on every response,
+the origin check on every state-changing request (CSRF), and the session and role checks.
+
+Every page, API call and the websocket needs a session except PUBLIC_PATHS and /static/;
+unauthenticated page requests are redirected to /login, API and websocket ones get 401.
+/admin/ pages and /api/admin/ calls need the admin role (403 otherwise).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from bot.console import pages
+from bot.console.web import CONFIG, USERS, blocking, client_ip, html, is_api, json_error
+
+log = logging.getLogger(__name__)
+
+COOKIE = "hotro_session"
+PUBLIC_PATHS = {"/login", "/healthz"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+FORBIDDEN_ADMIN = ("Trang này chỉ dành cho quản trị viên / "
+                   "This page is for administrators only.")
+
+
+def _harden(headers) -> None:
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cache-Control", "no-store")
+
+
+def origin_of(request: web.Request) -> Optional[str]:
+    origin = request.headers.get("Origin")
+    if origin:
+        return origin
+    referer = request.headers.get("Referer")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def same_origin(request: web.Request, origin: Optional[str]) -> bool:
+    if not origin or origin == "null":
+        return False
+    if origin.rstrip("/") in request.app[CONFIG]["allowed_origins"]:
+        return True
+    parts = urlsplit(origin)
+    # Scheme is not compared: behind a TLS proxy the app itself sees plain http.
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
+def safe_next(path: Optional[str]) -> str:
+    """Only a path on this site: no scheme, host or protocol-relative `//`."""
+    if (not path or not path.startswith("/") or path.startswith("//") or "\\" in path
+            or any(ord(c) < 32 for c in path)):
+        return "/"
+    return path
+
+
+def is_admin_path(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/") or path.startswith("/api/admin/")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _harden(exc.headers)
+        raise
+    if not response.prepared:
+        _harden(response.headers)
+    return response
+
+
+@web.middleware
+async def origin_check(request: web.Request, handler) -> web.StreamResponse:
+    """CSRF: state-changing requests and the websocket must come from our own pages."""
+    if request.method in UNSAFE_METHODS or request.path == "/ws":
+        origin = origin_of(request)
+        if not same_origin(request, origin):
+            log.warning("console: refused %s %s from origin %r (ip %s)", request.method,
+                        request.path, origin, client_ip(request))
+            message = "Nguồn yêu cầu không hợp lệ / Cross-site request refused"
+            if is_api(request.path):
+                return json_error(403, message)
+            return html(pages.error_page("403", message), status=403)
+    return await handler(request)
+
+
+@web.middleware
+async def require_session(request: web.Request, handler) -> web.StreamResponse:
+    path = request.path
+    if path in PUBLIC_PATHS or path.startswith("/static/"):
+        return await handler(request)
+    token = request.cookies.get(COOKIE)
+    user = await blocking(request.app[USERS].session_user, token) if token else None
+    if user is None:
+        if is_api(path):
+            return json_error(401, "Cần đăng nhập / Login required")
+        if request.method == "GET":
+            raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='/')}")
+        raise web.HTTPSeeOther("/login")
+    request["user"], request["session_token"] = user, token
+    if is_admin_path(path) and not user.is_admin:
+        log.warning("console: %s (%s) refused %s %s", user.username, user.role,
+                    request.method, path)
+        if is_api(path):
+            return json_error(403, FORBIDDEN_ADMIN)
+        return html(pages.error_page("403 Không có quyền / Forbidden", FORBIDDEN_ADMIN, user),
+                    status=403)
+    return await handler(request)
