@@ -59,3 +59,37 @@ def test_a_holiday_saved_in_the_console_tells_the_customer_the_shop_is_closed(
     agent.get(f"{stack.console_url}/", timeout=30).raise_for_status()
     again = customer.__class__(stack)
     assert "đã chuyển bạn đến nhân viên" in again.says_text("cho tôi gặp nhân viên")
+
+
+def test_an_admin_rewords_the_greeting_and_hotline_and_the_next_widget_chat_says_them(stack, shop_admin):
+    """In real Chromium: the admin edits the shop page; a new widget conversation, with no
+    retrain or restart, is greeted with the admin's words and the new hotline."""
+    from tests.browser import CHROMIUM, INSTALL_HINT, Browser
+    from tests.integration.test_widget_browser import W, open_demo, send, wait_bubble
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"the browser test needs Chromium at {CHROMIUM}: {INSTALL_HINT}")
+    greeting = "Chào mừng bạn đến với {shop_name}! Cần gấp bạn cứ gọi {hotline} nhé."
+    try:
+        with Browser() as admin:
+            admin.navigate(f"{stack.console_url}/login")
+            admin.type_into("#username", "chu-shop")
+            admin.type_into("#password", "mat-khau-dai-123")
+            admin.click("#login-submit")
+            admin.wait_for("location.pathname === '/'")
+            admin.navigate(f"{stack.console_url}/admin/shop")
+            admin.evaluate("document.getElementById('hotline').value = ''")
+            admin.type_into("#hotline", "0909 123 456")
+            admin.type_into("#greeting_vi", greeting)
+            admin.click("#shop-save")
+            admin.wait_for("!!document.getElementById('shop-saved')")
+            assert admin.errors == [], admin.errors
+        time.sleep(REFRESH_SECONDS + 0.5)  # every process re-reads the profile by then
+        with Browser() as customer:
+            open_demo(customer, stack)
+            customer.click(W + ".launcher")
+            send(customer, "xin chào shop")
+            wait_bubble(customer, "bot", "Chào mừng bạn đến với Hotro Shop! Cần gấp bạn cứ gọi 0909 123 456 nhé.")
+            assert customer.errors == [], customer.errors
+    finally:
+        save(stack, shop_admin, hotline="1900 6868", greeting={"vi": "", "en": ""})
