@@ -143,19 +143,25 @@ def chat_over_a_websocket(stack) -> None:
     2 event)."""
     ws = simple_websocket.Client(
         f"ws://127.0.0.1:{stack.rasa_port}/socket.io/?EIO=4&transport=websocket")
+
+    def receive() -> str:
+        packet = ws.receive(timeout=60)
+        assert packet is not None, "nothing came over the WebSocket in 60 s"
+        return packet
+
     try:
-        assert ws.receive(timeout=10).startswith("0{")
+        assert receive().startswith("0{")
         ws.send("40")
-        assert ws.receive(timeout=10).startswith("40")
+        assert receive().startswith("40")
         ws.send('42["session_request",{"session_id":null}]')
-        event, session_id = json.loads(ws.receive(timeout=10)[2:])
+        event, session_id = json.loads(receive()[2:])
         assert event == "session_confirm"
         ws.send("42" + json.dumps(["user_uttered", {"message": "xin chào",
                                                     "session_id": session_id}]))
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             assert time.monotonic() < deadline, "no bot_uttered over the WebSocket"
-            packet = ws.receive(timeout=60)
+            packet = receive()
             if packet == "2":
                 ws.send("3")  # ping -> pong
             elif packet.startswith("42") and json.loads(packet[2:])[0] == "bot_uttered":
