@@ -47,6 +47,7 @@ class Service:
     command: List[str]
     health_url: str
     log_path: Path
+    env: Dict[str, str] = field(default_factory=dict)  # this service's own variables
     process: Optional[subprocess.Popen] = None
 
     def start(self, env: Dict[str, str]) -> None:
@@ -54,7 +55,8 @@ class Service:
         log = open(self.log_path, "ab")
         # Own process group, so stopping the stack also stops what a service spawned.
         self.process = subprocess.Popen(
-            self.command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            self.command, cwd=PROJECT_DIR, env={**env, **self.env}, stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -122,6 +124,9 @@ class Stack:
                 [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                  "--port", str(self.action_port)],
                 f"{self.action_url}/health", logs / "actions.log",
+                # `rasa run actions` has no --interface: rasa-sdk binds SANIC_HOST,
+                # else 0.0.0.0 (rasa_sdk/endpoint.py).
+                env={"SANIC_HOST": self.host},
             ),
             Service(
                 "rasa server",

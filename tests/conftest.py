@@ -105,14 +105,19 @@ class SocketCustomer:
     """A customer on the widget's socket.io channel, as the widget script talks to it:
     replies, including an agent's, are pushed, so they can arrive at any time."""
 
+    METADATA_KEY = "customData"  # credentials.yml: the widget channel's metadata_key
+
     def __init__(self, stack: Stack, session_id: Any = None) -> None:
         import socketio
 
-        self.received: List[Dict[str, Any]] = []
+        self.received: List[Dict[str, Any]] = []  # bot_uttered payloads, as sent
+        self.meta: List[Dict[str, Any]] = []  # the hotro_meta of each, same order
         self.errors: List[Dict[str, Any]] = []  # hotro_error events
         self.confirmed: List[str] = []
+        self._next_meta: Dict[str, Any] = {}
         self.client = socketio.Client(reconnection=False)
-        self.client.on("bot_uttered", self.received.append)
+        self.client.on("hotro_meta", self._describe_next)
+        self.client.on("bot_uttered", self._uttered)
         self.client.on("hotro_error", self.errors.append)
         self.client.on("session_confirm", self.confirmed.append)
         self.client.connect(stack.rasa_url, transports=["polling"], wait_timeout=30)
@@ -122,6 +127,14 @@ class SocketCustomer:
             assert time.monotonic() < deadline, "no session_confirm"
             time.sleep(0.05)
         self.session_id = self.confirmed[0]  # the server makes one if none or a bad one
+
+    def _describe_next(self, meta: Dict[str, Any]) -> None:
+        self._next_meta = meta
+
+    def _uttered(self, payload: Dict[str, Any]) -> None:
+        self.meta.append(self._next_meta)
+        self._next_meta = {}
+        self.received.append(payload)
 
     @classmethod
     def resume(cls, stack: Stack, session_id: str) -> "SocketCustomer":
@@ -135,7 +148,7 @@ class SocketCustomer:
         """Sends and returns the server's acknowledgement (it comes after the bot answered)."""
         payload = {"session_id": self.session_id, "message": message}
         if metadata:
-            payload["metadata"] = metadata
+            payload[self.METADATA_KEY] = metadata
         return self.client.call("user_uttered", payload, timeout=60)
 
     def wait_for(self, fragment: str, timeout: float = 60) -> Dict[str, Any]:

@@ -4,12 +4,17 @@
            data-server-url="https://BOT"   (default: where this script came from)
            data-lang="vi"                  (vi | en: the widget's own labels)
            data-color="#0b6e4f"            (header, buttons and the customer's bubbles)
-           data-title="Hotro Shop"></script>
+           data-title="Hotro Shop"
+           data-metadata-key="customData"  (the channel's metadata_key in credentials.yml)
+           ></script>
 
    Talks to the Rasa server's socket.io channel (bot/channels/widget.py) over a plain
    WebSocket with the Engine.IO 4 / Socket.IO 5 wire format, so no client library is
-   loaded. The session id lives in localStorage: reloads and other tabs continue the same
-   conversation, whose history comes from /webhooks/widget/history. A message is kept in
+   loaded. It speaks Rasa's socket.io protocol (user_uttered / bot_uttered); hotro's
+   extras about a bot message (its time, the agent's name) come in a `hotro_meta` event
+   just before that message's bot_uttered. The session id lives in localStorage: reloads
+   and other tabs continue the same conversation, whose history comes from
+   /webhooks/widget/history. A message is kept in
    an outbox until the server acknowledges it and is re-sent after a reconnect (the server
    drops a repeat by its client_id). Message text is only ever set with textContent. */
 (function () {
@@ -23,6 +28,8 @@
   var LANG = data.lang === "en" ? "en" : "vi";
   var COLOR = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0b6e4f";
   var KEY = "hotro:" + SERVER + ":";
+  // Where the server reads a message's metadata (Rasa's socket.io `metadata_key`).
+  var METADATA_KEY = data.metadataKey || "customData";
 
   var TEXT = {
     vi: {
@@ -326,9 +333,10 @@
 
   // --- sending --------------------------------------------------------------------------
   function deliver(item) {
-    var body = { session_id: sessionId, message: item.message,
-                 metadata: { client_id: item.client_id } };
-    if (item.title) body.metadata.title = item.title;
+    var metadata = { client_id: item.client_id };
+    if (item.title) metadata.title = item.title;
+    var body = { session_id: sessionId, message: item.message };
+    body[METADATA_KEY] = metadata;
     return socket.emit("user_uttered", body, function (ack) {
       keepOutbox(function (o) { return o.client_id !== item.client_id; });
       var shown = messages.filter(function (m) { return m.client_id === item.client_id; })[0];
@@ -395,10 +403,17 @@
       .catch(function () { liveSince = null; });
   }
 
+  // hotro_meta describes the bot_uttered that follows it on this socket.
+  var nextMeta = null;
+  function describeNext(meta) { nextMeta = meta && typeof meta === "object" ? meta : null; }
+
   function receive(payload) {
+    var meta = nextMeta || {};
+    nextMeta = null;
     if (!payload || typeof payload.text !== "string") return;
-    var m = { role: payload.agent_name ? "agent" : "bot", text: payload.text,
-              agent_name: payload.agent_name, time: payload.time,
+    var agentName = typeof meta.agent_name === "string" ? meta.agent_name : "";
+    var m = { role: agentName ? "agent" : "bot", text: payload.text,
+              agent_name: agentName, time: typeof meta.time === "number" ? meta.time : null,
               buttons: (payload.quick_replies || payload.buttons || []).map(function (b) {
                 return { title: String(b.title), payload: String(b.payload) };
               }) };
@@ -412,7 +427,7 @@
       status.hidden = true;
       socket.emit("session_request", { session_id: sessionId });
     },
-    disconnect: function () { status.hidden = false; showTyping(false); },
+    disconnect: function () { status.hidden = false; showTyping(false); nextMeta = null; },
     session_confirm: function (id) {
       if (typeof id !== "string") return;
       if (id !== sessionId) { sessionId = id; save("session", id); }
@@ -420,6 +435,7 @@
         outbox().forEach(deliver);  // what the network dropped goes out now, once
       });
     },
+    hotro_meta: describeNext,
     bot_uttered: receive,
     hotro_error: function (error) {
       if (error && typeof error.text === "string") add({ role: "notice", text: error.text });

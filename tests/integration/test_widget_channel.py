@@ -64,8 +64,11 @@ S = "<the tab's session id>"
     ({"session_id": S, "message": 42}, "bad_request"),
     ({"session_id": S, "message": "   "}, "empty"),
     ({"session_id": S, "message": "a" * 4001}, "too_long"),
-    ({"session_id": S, "message": "xin chào", "metadata": "x"}, "bad_request"),
-    ({"session_id": S, "message": "xin chào", "metadata": {"client_id": ["x"]}},
+    ({"session_id": S, "message": "xin chào", "customData": "x"}, "bad_request"),
+    ({"session_id": S, "message": "xin chào", "customData": ["x"]}, "bad_request"),
+    ({"session_id": S, "message": "xin chào", "customData": {"client_id": ["x"]}},
+     "bad_request"),
+    ({"session_id": S, "message": "xin chào", "customData": {"note": "x" * 9000}},
      "bad_request"),
 ])
 def test_bad_messages_get_a_clear_error_and_a_log_line(stack, tab, payload, code):
@@ -109,13 +112,14 @@ def test_history_shows_what_the_customer_saw(stack, tab):
                   json=[{"event": "bot", "text": "Chào bạn, mình là Lan.",
                          "metadata": {"agent": "lan", "agent_name": "Nguyễn Thị Lan"}}],
                   timeout=30).raise_for_status()
-    # The live reply on the socket carries the agent's name and a time.
+    # The live reply is Rasa's {"text"}; its hotro_meta carries the agent's name and a time.
     deadline = time.monotonic() + 30
-    while not any(m.get("agent_name") for m in tab.received):
-        assert time.monotonic() < deadline, tab.received
+    while not any(m.get("agent_name") for m in tab.meta):
+        assert time.monotonic() < deadline, (tab.received, tab.meta)
         time.sleep(0.1)
-    live = next(m for m in tab.received if m.get("agent_name"))
-    assert live["agent_name"] == "Nguyễn Thị Lan" and live["time"] > 0
+    index = next(i for i, m in enumerate(tab.meta) if m.get("agent_name"))
+    assert tab.received[index] == {"text": "Chào bạn, mình là Lan."}
+    assert tab.meta[index]["agent_name"] == "Nguyễn Thị Lan" and tab.meta[index]["time"] > 0
 
     reply = history(stack, tab.session_id)
     assert reply.status_code == 200
@@ -154,7 +158,7 @@ def socket_payloads(draw: Any) -> Any:
         "session_id": st.one_of(st.just(FUZZ_SESSION), json_values,
                                 st.from_regex(r"\A[0-9a-f]{30,34}\Z")),
         "message": st.one_of(hostile_text, json_values),
-        "metadata": st.one_of(json_values, st.fixed_dictionaries({}, optional={
+        "customData": st.one_of(json_values, st.fixed_dictionaries({}, optional={
             "client_id": st.one_of(hostile_text, json_values),
             "title": st.one_of(hostile_text, json_values)}))}))
 
