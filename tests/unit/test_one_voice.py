@@ -14,6 +14,7 @@ NOT_REPLIES = {
     "bot/kb/calibration.py": "simulated customer messages the decision is calibrated on",
     "bot/kb/index.py": "sentences that measure the embedder's similarity scale",
     "bot/console": "the agents' console (its users are the shop's staff)",
+    "bot/analytics": "support metrics for the shop's leads (`hotro report`)",
     "bot/cli.py": "an example request in the command's help",
 }
 
