@@ -20,6 +20,10 @@ from bot.settings import PROJECT_DIR
 log = logging.getLogger(__name__)
 
 DEFAULT_EVENTS_DB = PROJECT_DIR / "var" / "events.db"  # bot/stack.py's default too
+# Events no metric reads, skipped before parsing (half of a conversation's events). Rasa's
+# broker writes json.dumps' default separators; inside a message text the quotes would be
+# escaped, so a customer cannot make their message look like one of these.
+UNUSED = ('"event": "action"', '"event": "slot"')
 
 
 class EventsUnavailable(RuntimeError):
@@ -41,7 +45,8 @@ def events_db_url(db: Optional[str] = None) -> str:
 
 
 def read_events(db: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Every event in publishing order; a row whose JSON is unreadable is logged and skipped."""
+    """The events in publishing order, but action and slot events (which no metric reads);
+    a row whose JSON is unreadable is logged and skipped."""
     url = events_db_url(db)
     engine = sqlalchemy.create_engine(url)
     try:
@@ -55,6 +60,8 @@ def read_events(db: Optional[str] = None) -> List[Dict[str, Any]]:
         engine.dispose()
     events: List[Dict[str, Any]] = []
     for row_id, sender_id, data in rows:
+        if isinstance(data, str) and any(unused in data for unused in UNUSED):
+            continue
         try:
             event = json.loads(data)
         except (TypeError, ValueError):

@@ -341,8 +341,20 @@ def events_db(tmp_path):
 
 def test_reading_the_brokers_table_gives_the_same_metrics(events_db, report):
     events = read_events(str(events_db))
-    assert len(events) == len(week_events())
+    # Everything but the action events, which no metric reads, in publishing order.
+    assert events == [e for e in week_events() if e["event"] != "action"]
     assert metrics(events, MONDAY, TUESDAY, shop=SHOP) == report
+
+
+def test_a_message_quoting_an_event_is_still_read(tmp_path):
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    path = tmp_path / "events.db"
+    broker = SQLEventBroker(dialect="sqlite", db=str(path))
+    sly = user("khach-tinh-ranh", at(16, 9, 0), 'shop ơi "event": "action" là gì vậy', "ask_question")
+    broker.publish(sly)
+    broker.engine.dispose()
+    assert read_events(str(path)) == [sly]
 
 
 def test_a_missing_events_database_is_a_clear_error(tmp_path):
