@@ -153,12 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="support metrics from Rasa's event broker (default: the last 7 days)")
-    report.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD")
-    report.add_argument("--to", type=_date, help="last day, YYYY-MM-DD (default: today)")
-    report.add_argument("--channel", help="one channel only: rest, socketio, facebook, zalo...")
+    report.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                        help="first day, YYYY-MM-DD (default: 6 days before --to)")
+    report.add_argument("--to", type=_date, metavar="DATE",
+                        help="last day, YYYY-MM-DD (default: today, in the shop's time zone)")
+    report.add_argument("--channel", metavar="C",
+                        help="one channel only: rest, widget, facebook, zalo")
     report.add_argument("--by", choices=("channel", "day"), default="channel",
                         help="the table's columns: one per channel (default) or per day")
-    report.add_argument("--events", help="the broker's database: a SQLite path or a URL "
+    report.add_argument("--events", metavar="DB", help="the broker's database: a SQLite path or a URL "
                                          "(default: HOTRO_EVENTS_DB, else var/events.db)")
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.set_defaults(func=cmd_report)
