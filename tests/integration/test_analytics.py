@@ -13,6 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+import sqlalchemy
+
 from bot.settings import PROJECT_DIR
 
 from tests.conftest import Customer
@@ -35,6 +38,15 @@ def change(before, after, *path):
     for key in path:
         old, new = (old or {}).get(key, 0), (new or {}).get(key, 0)
     return (new or 0) - (old or 0)
+
+
+@pytest.fixture
+def agent_online(stack, agent, tickets):
+    """The console's agent, online for this test only: later tests expect nobody online."""
+    agent.get(f"{stack.console_url}/", timeout=30).raise_for_status()
+    yield agent
+    with tickets.session() as session, session.begin():
+        session.execute(sqlalchemy.text("DELETE FROM agent_presence"))
 
 
 def test_faq_answers_and_a_request_for_a_person_are_counted(stack, stack_settings,
@@ -60,10 +72,10 @@ def test_faq_answers_and_a_request_for_a_person_are_counted(stack, stack_setting
     assert after["totals"]["bot_response_p50_s"] > 0
 
 
-def test_an_agent_reply_a_resolution_and_a_rating_are_counted(stack, stack_settings, agent,
-                                                             socket_customer, wait_ticket):
-    console = stack.console_url
-    agent.get(f"{console}/", timeout=30).raise_for_status()  # the agent is online
+def test_an_agent_reply_a_resolution_and_a_rating_are_counted(stack, stack_settings,
+                                                             agent_online, socket_customer,
+                                                             wait_ticket):
+    console, agent = stack.console_url, agent_online
     before = report(stack, stack_settings)
     socket_customer.send("cho mình gặp nhân viên với")
     socket_customer.wait_for("đã chuyển bạn đến nhân viên")
