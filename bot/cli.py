@@ -88,6 +88,43 @@ def cmd_eval_nlu(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"ngày không hợp lệ / invalid date {text!r} (YYYY-MM-DD, e.g. 2026-11-30)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Support metrics from the event broker's table, as one table or JSON."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.analytics.events import EventsUnavailable, read_events
+    from bot.analytics.metrics import metrics
+    from bot.analytics.table import render
+    from bot.shop import shop_profile
+
+    shop = shop_profile()
+    end = args.to or datetime.now(ZoneInfo(shop.timezone)).date()
+    start = args.start or end - timedelta(days=6)
+    if start > end:
+        print(f"hotro report: --from {start} sau --to {end} / --from is after --to",
+              file=sys.stderr)
+        return 2
+    try:
+        events = read_events(args.events)
+    except EventsUnavailable as error:
+        print(f"hotro report: {error}", file=sys.stderr)
+        return 1
+    result = metrics(events, start, end, channel=args.channel, shop=shop)
+    print(json.dumps(result, ensure_ascii=False) if args.json else render(result, by=args.by))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotro", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_argument("--predictions", help="write per-example predictions to this CSV")
     nlu.add_argument("--json", action="store_true", help="print one JSON object last")
     nlu.set_defaults(func=cmd_eval_nlu)
+
+    report = commands.add_parser(
+        "report", help="support metrics from Rasa's event broker (default: the last 7 days)")
+    report.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                        help="first day, YYYY-MM-DD (default: 6 days before --to)")
+    report.add_argument("--to", type=_date, metavar="DATE",
+                        help="last day, YYYY-MM-DD (default: today, in the shop's time zone)")
+    report.add_argument("--channel", metavar="C",
+                        help="one channel only: rest, widget, facebook, zalo")
+    report.add_argument("--by", choices=("channel", "day"), default="channel",
+                        help="the table's columns: one per channel (default) or per day")
+    report.add_argument("--events", metavar="DB", help="the broker's database: a SQLite path or a URL "
+                                         "(default: HOTRO_EVENTS_DB, else var/events.db)")
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.set_defaults(func=cmd_report)
 
     add_eval_kb(targets)
     add_eval_e2e(targets)

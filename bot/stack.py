@@ -109,6 +109,7 @@ class Stack:
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
         env.setdefault("HOTRO_TRACKER_DB", str(self.var_dir / "tracker.db"))
+        env.setdefault("HOTRO_EVENTS_DB", str(self.var_dir / "events.db"))  # event broker
         env["HOTRO_ACTION_URL"] = f"{self.action_url}/webhook"
         env["HOTRO_RASA_URL"] = self.rasa_url
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -15,6 +15,7 @@ NOT_REPLIES = {
     "bot/kb/index.py": "sentences that measure the embedder's similarity scale",
     "bot/console": "the agents' console (its users are the shop's staff)",
     "bot/shop.py": "field errors the admin sees when editing the shop settings in the console",
+    "bot/analytics": "support metrics for the shop's leads (`hotro report`)",
     "bot/cli.py": "an example request in the command's help",
 }
 
