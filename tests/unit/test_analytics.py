@@ -26,7 +26,8 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # Open 08:00-21:00 every day, Vietnam time.
 SHOP = ShopProfile(name="Hotro Shop", hotline="1900 6868", email="hotro@hotroshop.vn",
                    timezone="Asia/Ho_Chi_Minh",
-                   office_hours={"days": list(range(7)), "open": "08:00", "close": "21:00"})
+                   office_hours={"days": list(range(7)), "open": "08:00", "close": "21:00"},
+                   holidays=(), greeting={}, out_of_hours={})
 MONDAY, TUESDAY = date(2026, 11, 16), date(2026, 11, 17)
 
 
@@ -291,7 +292,7 @@ def test_open_seconds_agrees_with_the_shop_profile_minute_by_minute():
     closed_sunday = ShopProfile(name="x", hotline="", email="", timezone="Asia/Ho_Chi_Minh",
                                 office_hours={"days": [0, 1, 2, 3, 4, 5], "open": "08:00",
                                               "close": "17:30"},
-                                holidays=(date(2026, 11, 17),))
+                                holidays=(date(2026, 11, 17),), greeting={}, out_of_hours={})
     start = datetime(2026, 11, 14, 16, 0, tzinfo=VN)  # Saturday 16:00
     end = datetime(2026, 11, 18, 16, 0, tzinfo=VN)  # Wednesday 16:00
     minutes = [datetime.fromtimestamp(start.timestamp() + 60 * m, VN)
