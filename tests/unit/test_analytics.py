@@ -304,7 +304,8 @@ def test_open_seconds_agrees_with_the_shop_profile_minute_by_minute():
     assert expected == 60 * (90 + 570 + 480)
     round_the_clock = ShopProfile(name="x", hotline="", email="", timezone="Asia/Ho_Chi_Minh",
                                   office_hours={"days": list(range(7)), "open": "00:00",
-                                                "close": "24:00"})
+                                                "close": "24:00"},
+                                  holidays=(), greeting={}, out_of_hours={})
     assert open_seconds(start, end, round_the_clock) == (end - start).total_seconds()
     assert open_seconds(end, start, round_the_clock) == 0
 
