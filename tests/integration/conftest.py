@@ -42,11 +42,10 @@ def wait_ticket(tickets):
     return wait
 
 
-@pytest.fixture(scope="session")
-def agent(stack, stack_settings):
-    """An agent account in the stack's console, logged in like a browser."""
+def console_login(stack, stack_settings, username: str, role: str) -> requests.Session:
+    """A console account made with `hotro user add`, logged in like a browser."""
     created = subprocess.run(
-        [str(Path(sys.executable).parent / "hotro"), "user", "add", "lan", "--role", "agent"],
+        [str(Path(sys.executable).parent / "hotro"), "user", "add", username, "--role", role],
         env={**os.environ, "HOTRO_CONFIG": str(stack_settings),
              "HOTRO_NEW_PASSWORD": "mat-khau-dai-123"},
         capture_output=True, text=True, timeout=120)
@@ -54,7 +53,14 @@ def agent(stack, stack_settings):
     session = requests.Session()
     session.headers["Origin"] = stack.console_url
     login = session.post(f"{stack.console_url}/login", allow_redirects=False, timeout=30,
-                         data={"username": "lan", "password": "mat-khau-dai-123"})
+                         data={"username": username, "password": "mat-khau-dai-123"})
     assert login.status_code == 303, login.text
+    return session
+
+
+@pytest.fixture(scope="session")
+def agent(stack, stack_settings):
+    """An agent account in the stack's console, logged in like a browser."""
+    session = console_login(stack, stack_settings, "lan", "agent")
     session.get(f"{stack.console_url}/", timeout=30).raise_for_status()  # agent is online
     return session

@@ -3,35 +3,20 @@ action server and console, without a restart."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
 from bot.shop import REFRESH_SECONDS
+from tests.integration.conftest import console_login
 
 
 @pytest.fixture(scope="session")
 def shop_admin(stack, stack_settings):
     """An admin account in the stack's console, logged in like a browser."""
-    created = subprocess.run(
-        [str(Path(sys.executable).parent / "hotro"), "user", "add", "chu-shop", "--role",
-         "admin"],
-        env={**os.environ, "HOTRO_CONFIG": str(stack_settings),
-             "HOTRO_NEW_PASSWORD": "mat-khau-dai-123"},
-        capture_output=True, text=True, timeout=120)
-    assert created.returncode == 0, created.stdout + created.stderr
-    session = requests.Session()
-    session.headers["Origin"] = stack.console_url
-    login = session.post(f"{stack.console_url}/login", allow_redirects=False, timeout=30,
-                         data={"username": "chu-shop", "password": "mat-khau-dai-123"})
-    assert login.status_code == 303, login.text
-    return session
+    return console_login(stack, stack_settings, "chu-shop", "admin")
 
 
 def save(stack, admin, **changes):
