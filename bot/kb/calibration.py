@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 DECISION_VERSION = 3  # bump when the features or the model change: indexes are then rebuilt
 # Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md,
 # bench/decision_tune.md).
-MAX_ANSWERED_WRONG = 0.035
+MAX_ANSWERED_WRONG = 0.03
 MAX_OFFTOPIC_ANSWERED = 0.05
 MAX_OFFTOPIC_SUGGESTED = 0.3
 # The customer traffic the answer cut is chosen for: shares of answerable questions, in-domain
