@@ -55,10 +55,10 @@ def decide_all(kb: KnowledgeBase, queries):
     model = kb.decision_model
     rows = []
     for q in queries:
-        ch = kb.scores(q.text)
-        score, dense, _ = kb.fuse(ch)
+        ch = kb.channels(q.text)
+        score, dense, lexical = kb.fuse(ch)
         english = ch.language == "en"
-        features = decision_features(score, dense)
+        features = decision_features(score, dense, lexical)
         p = model.probability(features, english)
         answer_p, _ = model.cuts(english)
         top = kb.entries[int(ch.candidates[int(np.argmax(score))])].id

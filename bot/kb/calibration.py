@@ -141,8 +141,9 @@ class DecisionModel:
                    stats=d.get("stats") or {}, version=d["version"])
 
 
-def decision_features(score: np.ndarray, dense: np.ndarray) -> np.ndarray:
-    """FEATURES of one query from its per-candidate fused and dense scores."""
+def decision_features(score: np.ndarray, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """FEATURES of one query from its per-candidate fused, dense and lexical scores (the
+    lexical ones are not used since DECISION_VERSION 3; the callers' signature stays)."""
     if len(score) == 0:
         return np.zeros(len(FEATURES))
     order = np.argsort(-score, kind="stable")
@@ -262,8 +263,8 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
     vectors = kb.embedder.embed_queries(texts)
     rows_x, rows_y, rows_yd, kinds = [], [], [], []
 
-    def add(score, dense, candidates, entry, kind):
-        rows_x.append(decision_features(score, dense))
+    def add(score, dense, lexical, candidates, entry, kind):
+        rows_x.append(decision_features(score, dense, lexical))
         right = entry >= 0
         rows_y.append(float(right and int(candidates[int(np.argmax(score))]) == entry))
         rows_yd.append(float(right and int(candidates[int(np.argmax(dense))]) == entry))
@@ -272,14 +273,14 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
     for q, text, vec in zip(queries, texts, vectors):
         drop = np.array([q.row]) if q.row >= 0 else None
         ch = kb.scores(q.text, all_entries=True, embedded=(text, vec), drop_rows=drop)
-        score, dense, _ = kb.fuse(ch)
+        score, dense, lexical = kb.fuse(ch)
         if q.entry < 0:
-            add(score, dense, ch.candidates, -1, "off_topic")
+            add(score, dense, lexical, ch.candidates, -1, "off_topic")
             continue
-        add(score, dense, ch.candidates, q.entry, "asked")
+        add(score, dense, lexical, ch.candidates, q.entry, "asked")
         if len(kb.entries) > 2:  # the same message when the FAQ lacks that entry
             keep = ch.candidates != q.entry
-            add(score[keep], dense[keep], ch.candidates[keep], -1, "left_out")
+            add(score[keep], dense[keep], lexical[keep], ch.candidates[keep], -1, "left_out")
     return Simulation(np.asarray(rows_x), np.asarray(rows_y), np.asarray(rows_yd), np.asarray(kinds))
 
 

@@ -408,7 +408,7 @@ class KnowledgeBase:
         if self.decision_model is None:
             return decide_from_hits(hits, p)
         english = ch.language == "en"
-        confidence = self.decision_model.probability(decision_features(score, dense), english)
+        confidence = self.decision_model.probability(decision_features(score, dense, lexical), english)
         return decide_calibrated(hits, confidence, self.decision_model.cuts(english),
                                  0.0 if english else self.decision_model.suggest_floor, p)
 

@@ -11,14 +11,14 @@ from bot.kb.calibration import (FEATURES, TRAFFIC, DecisionModel, Simulation, an
 def test_features_count_the_entries_close_to_the_top():
     score = np.array([0.50, 0.80, 0.75, 0.20, 0.73])
     dense = np.array([0.10, 0.60, 0.40, 0.30, 0.20])
-    f = dict(zip(FEATURES, decision_features(score, dense)))
+    f = dict(zip(FEATURES, decision_features(score, dense, np.zeros(5))))
     assert f["score"] == pytest.approx(0.80)
     assert f["margin"] == pytest.approx(0.05)
     assert f["close"] == 2  # 0.75 and 0.73 are within 10 % of 0.80; 0.50 is not
     assert f["dense_margin"] == pytest.approx(0.20)
-    assert decision_features(np.array([0.9]), np.array([0.9]))[2] == 0
-    assert decision_features(np.zeros(3), np.zeros(3))[2] == 0  # nothing scored: no crowd
-    assert len(decision_features(np.zeros(0), np.zeros(0))) == len(FEATURES)
+    assert decision_features(np.array([0.9]), np.array([0.9]), np.zeros(1))[2] == 0
+    assert decision_features(np.zeros(3), np.zeros(3), np.zeros(3))[2] == 0  # nothing scored: no crowd
+    assert len(decision_features(np.zeros(0), np.zeros(0), np.zeros(0))) == len(FEATURES)
 
 
 def _traffic(n_right=80, n_miss=20, n_left=100, n_off=50):
