@@ -14,18 +14,16 @@ phrasings, so a threshold tuned on the sample answered 10-20 % of another shop's
 * OFF_TOPIC messages (shipped below): what any shop's customers send that no FAQ answers.
 
 On those, a small logistic model learns P(the top entry is the right answer) from signals
-that mean the same on any corpus: the top fused score, its margin over the second, and how
-many other entries score within 10 % of the top (a crowd near the top means the message fits
-several entries). English messages get a second model on the dense ranking's margin alone:
-against a Vietnamese corpus no lexical match is possible, and all their similarities sit
-lower, but the margin still means the same.
-The bot answers when P is at or above `answer_p`, the lowest level at which the simulated
-customer traffic (TRAFFIC: mostly answerable questions, some in-domain questions the FAQ
-does not cover, some off-topic messages) gets at most `max_answered_wrong` of its messages
-answered wrongly, and at most `max_offtopic_answered` of the off-topic messages answered; it
-offers suggestions when P reaches `suggest_p`, the level `max_offtopic_suggested` of the
-off-topic messages reach. The three are product policies (hotro.yml `kb.decision`), chosen
-once on the tune sets of bench/e2e_eval.md, not per corpus.
+that mean the same on any corpus: the top fused score, its margin over the second, and
+whether the dense and lexical rankings agree on the top entry. English messages get a
+second model on the dense ranking's margin alone: against a Vietnamese corpus no lexical
+match is possible, and all their similarities sit lower, but the margin still means the same.
+The bot answers when P is at or above `answer_p`, the lowest level at which at most
+`max_wrong` of the in-domain wrong answers (misses, left-out entries) and at most
+`max_offtopic_answered` of the off-topic messages would be answered; it offers suggestions
+when P reaches `suggest_p`, the level `max_offtopic_suggested` of the off-topic messages
+reach. The three are product policies (hotro.yml `kb.decision`), chosen once on the tune
+sets of bench/e2e_eval.md, not per corpus.
 """
 from __future__ import annotations
 
@@ -41,21 +39,15 @@ from bot.text import fold
 if TYPE_CHECKING:  # pragma: no cover
     from bot.kb.search import KnowledgeBase
 
-DECISION_VERSION = 3  # bump when the features or the model change: indexes are then rebuilt
-# Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md,
-# bench/decision_tune.md).
-MAX_ANSWERED_WRONG = 0.03
+DECISION_VERSION = 2  # bump when the features or the model change: indexes are then rebuilt
+# Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md).
+MAX_WRONG = 0.1
 MAX_OFFTOPIC_ANSWERED = 0.05
 MAX_OFFTOPIC_SUGGESTED = 0.3
-# The customer traffic the answer cut is chosen for: shares of answerable questions, in-domain
-# questions the FAQ does not cover, and off-topic messages (about the mix of the e2e sets).
-TRAFFIC = {"answerable": 0.8, "left_out": 0.1, "off_topic": 0.1}
-FEATURES = ("score", "margin", "close", "dense_margin")
-CLOSE = 0.9  # "close": other candidates scoring at least this share of the top's score
-# Measured on the tune sets (bench/decision_tune.md): the close count instead of the
-# dense/lexical agreement answered more at the same error; more features (the rank-2/rank-1
-# ratio, the dense and lexical margins apart, the top's dense and lexical parts) did not help.
-FULL_FEATURES = (0, 1, 2)  # fused top score, margin over the second, entries close to the top
+FEATURES = ("score", "margin", "agree", "dense_margin")
+# Measured on the tune sets (bench/e2e_eval.md): more features (the top's dense and lexical
+# parts, the dense top similarity and z-score) answered fewer messages at the same error.
+FULL_FEATURES = (0, 1, 2)  # fused top score, margin over the second, dense/lexical agreement
 DENSE_FEATURES = (3,)  # the dense ranking's margin: relative, so it holds for English too
 
 # What customers of any business send that an FAQ does not answer: chit-chat, other
@@ -142,17 +134,16 @@ class DecisionModel:
 
 
 def decision_features(score: np.ndarray, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
-    """FEATURES of one query from its per-candidate fused, dense and lexical scores (the
-    lexical ones are not used since DECISION_VERSION 3; the callers' signature stays)."""
+    """FEATURES of one query from its per-candidate fused, dense and lexical scores."""
     if len(score) == 0:
         return np.zeros(len(FEATURES))
     order = np.argsort(-score, kind="stable")
     top = order[0]
     second = score[order[1]] if len(order) > 1 else 0.0
-    close = float((score >= CLOSE * score[top]).sum() - 1) if score[top] > 0 else 0.0
     dense_order = np.argsort(-dense, kind="stable")
     dense_margin = dense[dense_order[0]] - (dense[dense_order[1]] if len(dense) > 1 else 0.0)
-    return np.array([score[top], score[top] - second, close, dense_margin], dtype=np.float64)
+    agree = float(lexical.max() > 0 and int(dense_order[0]) == int(np.argmax(lexical)))
+    return np.array([score[top], score[top] - second, agree, dense_margin], dtype=np.float64)
 
 
 # --- pseudo-queries ----------------------------------------------------------------------
@@ -284,77 +275,55 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
     return Simulation(np.asarray(rows_x), np.asarray(rows_y), np.asarray(rows_yd), np.asarray(kinds))
 
 
-def answer_cut(p: np.ndarray, y: np.ndarray, kinds: np.ndarray, max_answered_wrong: float,
-               max_offtopic_answered: float) -> float:
-    """The lowest level of `p` at which at most `max_answered_wrong` of the simulated traffic
-    (TRAFFIC's mix of answerable, left-out and off-topic rows) and at most
-    `max_offtopic_answered` of the off-topic messages would be answered wrongly."""
-    groups = {"answerable": np.isin(kinds, ("asked", "miss")), "left_out": kinds == "left_out",
-              "off_topic": kinds == "off_topic"}
-    weight = np.zeros(len(p))
-    for name, mask in groups.items():  # each wrong answer's share of the traffic
-        weight[mask] = TRAFFIC[name] / max(1, mask.sum())
-    wrong = (y == 0) & (weight > 0)
-    order = np.argsort(-p, kind="stable")
-    levels = p[order]
-    cum_wrong = np.cumsum(np.where(wrong[order], weight[order], 0.0))
-    off = groups["off_topic"][order]
-    cum_off = np.cumsum(off) / max(1, off.sum())
-    # both sums only grow as the level falls; a level answers every row at or above it (ties)
-    ok = (cum_wrong <= max_answered_wrong + 1e-12) & (cum_off <= max_offtopic_answered + 1e-12)
-    allowed = np.flatnonzero(ok & np.r_[levels[1:] != levels[:-1], True])
-    if not len(allowed):
-        return float(np.nextafter(levels[0], np.inf)) if len(levels) else 0.5  # answer nothing
-    return float(levels[allowed[-1]])
-
-
-def _fit_cut(x: np.ndarray, y: np.ndarray, kinds: np.ndarray, max_answered_wrong: float,
+def _fit_cut(x: np.ndarray, y: np.ndarray, off: np.ndarray, max_wrong: float,
              max_offtopic_answered: float, max_offtopic_suggested: float) -> Logit:
-    off = kinds == "off_topic"
     if 0 < y.sum() < len(y):
         coef, intercept, mean, scale = _fit_logistic(x, y)
     else:  # degenerate corpus (a single entry...): the first feature alone
         coef, intercept, mean, scale = np.eye(x.shape[1])[0], 0.0, x.mean(0), np.ones(x.shape[1])
     model = Logit([float(c) for c in coef], intercept, [float(m) for m in mean], [float(s) for s in scale])
     p = model.probability(x)
-    model.answer_p = answer_cut(p, y, kinds, max_answered_wrong, max_offtopic_answered)
+    wrong = p[(y == 0) & ~off]
+    # The lowest cut at which at most max_wrong of the in-domain wrong answers and at most
+    # max_offtopic_answered of the off-topic messages are answered.
+    model.answer_p = max(float(np.quantile(wrong, 1 - max_wrong)) if len(wrong) else 0.5,
+                         float(np.quantile(p[off], 1 - max_offtopic_answered)) if off.any() else 0.0)
     model.suggest_p = float(min(np.quantile(p[off], 1 - max_offtopic_suggested), model.answer_p)) \
         if off.any() else 0.0
     return model
 
 
-def fit_simulation(sim: Simulation, max_answered_wrong: float = MAX_ANSWERED_WRONG,
+def fit_simulation(sim: Simulation, max_wrong: float = MAX_WRONG,
                    max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
                    max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED) -> DecisionModel:
     off = sim.kinds == "off_topic"
-    cuts = (max_answered_wrong, max_offtopic_answered, max_offtopic_suggested)
-    full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, sim.kinds, *cuts)
-    dense = _fit_cut(sim.x[:, list(DENSE_FEATURES)], sim.y_dense, sim.kinds, *cuts)
+    cuts = (max_wrong, max_offtopic_answered, max_offtopic_suggested)
+    full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, off, *cuts)
+    dense = _fit_cut(sim.x[:, list(DENSE_FEATURES)], sim.y_dense, off, *cuts)
     floor = float(np.quantile(sim.x[off, 0], 1 - max_offtopic_suggested)) if off.any() else 0.0
     count = {k: int((sim.kinds == k).sum()) for k in ("asked", "miss", "left_out", "off_topic")}
     answered = full.probability(sim.x[:, list(FULL_FEATURES)]) >= full.answer_p
     stats = {**count, "rows": int(len(sim.y)),
              "pseudo_recall_at_1": round(count["asked"] / max(1, count["asked"] + count["miss"]), 4),
              "pseudo_answered_right": round(float((answered & (sim.y == 1)).sum() / max(1, sim.y.sum())), 4),
-             "max_answered_wrong": max_answered_wrong, "max_offtopic_answered": max_offtopic_answered,
+             "max_wrong": max_wrong, "max_offtopic_answered": max_offtopic_answered,
              "max_offtopic_suggested": max_offtopic_suggested}
     return DecisionModel(full=full, dense=dense, suggest_floor=floor, stats=stats)
 
 
-def fit_decision(kb: "KnowledgeBase", max_answered_wrong: float = MAX_ANSWERED_WRONG,
+def fit_decision(kb: "KnowledgeBase", max_wrong: float = MAX_WRONG,
                  max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
                  max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED, max_queries: int = 1200) -> DecisionModel:
     """Simulate customers against `kb` and fit its DecisionModel (see the module docstring)."""
-    return fit_simulation(simulate(kb, max_queries), max_answered_wrong, max_offtopic_answered,
-                          max_offtopic_suggested)
+    return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_answered, max_offtopic_suggested)
 
 
 def decision_policy(kb_settings: Dict[str, Any]) -> Dict[str, float]:
     d = kb_settings.get("decision") or {}
-    return {"max_answered_wrong": float(d.get("max_answered_wrong", MAX_ANSWERED_WRONG)),
+    return {"max_wrong": float(d.get("max_wrong", MAX_WRONG)),
             "max_offtopic_answered": float(d.get("max_offtopic_answered", MAX_OFFTOPIC_ANSWERED)),
             "max_offtopic_suggested": float(d.get("max_offtopic_suggested", MAX_OFFTOPIC_SUGGESTED))}
 
 
 __all__ = ["DecisionModel", "Logit", "Simulation", "simulate", "fit_simulation", "fit_decision", "decision_policy", "decision_features",
-           "answer_cut", "pseudo_queries", "customer_variants", "OFF_TOPIC", "FEATURES", "TRAFFIC", "DECISION_VERSION"]
+           "pseudo_queries", "customer_variants", "OFF_TOPIC", "FEATURES", "DECISION_VERSION"]
