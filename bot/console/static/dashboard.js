@@ -90,7 +90,7 @@
 
   function line(label, data, color, extra) {
     return Object.assign({ label: label, data: data, borderColor: color, backgroundColor: color,
-      tension: 0.2, spanGaps: true, pointRadius: 3 }, extra || {});
+      tension: 0, spanGaps: true, pointRadius: 3 }, extra || {});
   }
 
   function renderCharts(data) {
@@ -102,9 +102,10 @@
     const percentAxis = { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } } };
 
     draw("chart-conversations", { type: "bar", data: { labels: labels, datasets: [
-      { label: "Kỳ này / This period", data: series("conversations"), backgroundColor: COLORS[0] },
+      { label: "Kỳ này / This period", data: series("conversations"), backgroundColor: COLORS[0],
+        order: 1 },
       line("Kỳ trước / Previous period", before.map(function (d) { return d.conversations; }),
-        COLORS[5], { type: "line", borderDash: [6, 4], pointRadius: 2 }),
+        COLORS[5], { type: "line", borderDash: [6, 4], pointRadius: 2, order: 0 }),
     ] }, options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } } });
 
     draw("chart-containment", { type: "line", data: { labels: labels, datasets: [
