@@ -218,3 +218,17 @@ def test_without_an_events_database_an_empty_dashboard_and_a_note(console, tmp_p
     reply = lead.get(f"{console.url}/api/dashboard/conversations.csv", params=RANGE,
                      timeout=30)
     assert reply.status_code == 200 and len(parse_csv(reply.text)) == 1  # the header only
+
+
+def test_the_charting_library_is_served_by_the_console_with_its_licence(console, lead):
+    page = lead.get(f"{console.url}/dashboard", params=RANGE, timeout=30).text
+    scripts = [line for line in page.splitlines() if "<script" in line]
+    assert any('src="/static/vendor/chart.umd.js"' in line for line in scripts)
+    assert not [line for line in scripts + page.splitlines() if "src=\"http" in line
+                or "href=\"http" in line]  # no CDN
+    library = console.client().get(f"{console.url}/static/vendor/chart.umd.js", timeout=10)
+    assert library.status_code == 200
+    assert library.text.startswith("/*!\n * Chart.js v4.6.1\n")
+    licence = console.client().get(f"{console.url}/static/vendor/chart.js-LICENSE.md",
+                                   timeout=10)
+    assert licence.status_code == 200 and "The MIT License" in licence.text
