@@ -49,7 +49,8 @@ def dashboard_page(user: User, filters: Optional["Filters"], tz: str, error: str
     charts = "".join(
         f'<figure class="chart"><figcaption><b>{esc(title)}</b>'
         f'<span class="muted">{esc(note)}</span></figcaption>'
-        f'<div class="chart-box"><canvas id="{cid}"></canvas></div></figure>'
+        f'<div class="chart-box"><canvas id="{cid}" role="img" aria-label="{esc(title)}">'
+        f"{esc(note)}</canvas></div></figure>"
         for cid, title, note in CHARTS) if filters else ""
     body = f"""
 <link rel="stylesheet" href="/static/dashboard.css">
