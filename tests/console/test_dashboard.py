@@ -81,6 +81,22 @@ def test_leads_and_admins_see_the_dashboard_others_get_403(console, events_db, c
     assert "console: thu (editor) refused GET /api/dashboard/conversations.csv" in caplog.text
 
 
+def test_a_lead_made_with_hotro_user_add_sees_the_dashboard(console, events_db, monkeypatch):
+    import argparse
+
+    from bot.console import commands
+
+    monkeypatch.setattr(commands, "_user_store", lambda: console.users)
+    monkeypatch.setenv("HOTRO_NEW_PASSWORD", PASSWORD)
+    parser = argparse.ArgumentParser(prog="hotro")
+    commands.add_console_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["user", "add", "minh", "--role", "lead"])
+    assert args.func(args) == 0
+    session = console.login("minh")
+    assert session.get(f"{console.url}/api/me", timeout=10).json()["role"] == "lead"
+    reply = session.get(f"{console.url}/api/dashboard", params=RANGE, timeout=30)
+    assert reply.status_code == 200 and reply.json()["metrics"]["totals"]["conversations"] == 4
+
 def test_without_a_session_the_dashboard_asks_to_log_in(console, events_db):
     client = console.client()
     page = client.get(f"{console.url}/dashboard", params=RANGE, allow_redirects=False,
