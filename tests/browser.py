@@ -18,6 +18,7 @@ A missing browser raises BrowserMissing (tests must fail on it, not skip).
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import os
@@ -279,3 +280,18 @@ class Browser:
     def text(self, selector: str) -> str:
         return self.evaluate(
             f"({query_js(selector)} || {{}}).textContent || ''")
+
+    def screenshot(self, path: Optional[Path] = None, full_page: bool = True) -> bytes:
+        """The page as PNG (DevTools `Page.captureScreenshot`), the whole page or the
+        window; written to `path` when given."""
+        params: Dict[str, Any] = {"format": "png"}
+        if full_page:
+            size = self.send("Page.getLayoutMetrics")["cssContentSize"]
+            params.update(captureBeyondViewport=True,
+                          clip={"x": 0, "y": 0, "width": size["width"],
+                                "height": size["height"], "scale": 1})
+        data = base64.b64decode(self.send("Page.captureScreenshot", **params)["data"])
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_bytes(data)
+        return data

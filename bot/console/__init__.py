@@ -11,6 +11,8 @@
   live updates.
 - `users.py`: the admin's users page; `shop_settings.py`: the admin's shop page (name,
   hotline, email, office hours, holidays, greeting and out-of-hours words; bot/shop.py).
+- `dashboard.py`: the leads' support dashboard (charts, filters, CSV export; bot/analytics),
+  `dashboard_page.py` its HTML; `static/vendor/` the vendored Chart.js.
 - `rasa.py`: the Rasa HTTP API calls (read the tracker, post agent replies, resume the bot).
 - `pages.py`: the HTML (Vietnamese with English beside it); `static/` its JS and CSS.
 - `commands.py`: `hotro user add|list|passwd` and `hotro console`.

@@ -38,6 +38,8 @@ ROLES = ("agent", "editor", "lead", "admin")
 TICKET_ROLES = ("agent", "lead", "admin")
 # Roles that may take over or resolve a ticket another agent holds.
 SUPERVISOR_ROLES = ("lead", "admin")
+# Roles that see the support dashboard (bot/console/dashboard.py).
+DASHBOARD_ROLES = ("lead", "admin")
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
@@ -105,6 +107,10 @@ class User:
     @property
     def supervises(self) -> bool:
         return self.role in SUPERVISOR_ROLES
+
+    @property
+    def sees_dashboard(self) -> bool:
+        return self.role in DASHBOARD_ROLES
 
 
 # --- passwords -------------------------------------------------------------------------

@@ -39,6 +39,8 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
     if user is not None:
         admin = ('<a href="/admin/users">Người dùng / Users</a>'
                  '<a href="/admin/shop">Cửa hàng / Shop</a>' if user.is_admin else "")
+        if user.sees_dashboard:
+            admin = '<a href="/dashboard" id="nav-dashboard">Chỉ số / Dashboard</a>' + admin
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
