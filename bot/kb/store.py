@@ -284,15 +284,18 @@ class FaqStore:
             return self._stored(row) if row else None
 
     def stored(self, at: Optional[int] = None, include_deleted: bool = False) -> List[StoredEntry]:
-        """Every entry's latest version as of store version `at` (default: now), by topic and id."""
+        """Every entry's latest version as of store version `at` (default: now)."""
         with self._session() as s:
             latest = select(func.max(EntryVersionRow.seq))
             if at is not None:
                 latest = latest.where(EntryVersionRow.seq <= at)
             latest = latest.group_by(EntryVersionRow.entry_id)
             rows = s.execute(select(EntryVersionRow).where(EntryVersionRow.seq.in_(latest))).scalars().all()
+            created = dict(s.execute(select(EntryVersionRow.entry_id, func.min(EntryVersionRow.seq))
+                                     .group_by(EntryVersionRow.entry_id)).all())
             out = [self._stored(r) for r in rows if include_deleted or not r.deleted]
-        return sorted(out, key=lambda x: (x.entry.topic, x.entry.id))
+        # by topic, then in the order entries were first saved: an export keeps the files' order
+        return sorted(out, key=lambda x: (x.entry.topic, created.get(x.entry.id, 0)))
 
     def entries(self, at: Optional[int] = None) -> List[Entry]:
         return [x.entry for x in self.stored(at)]
