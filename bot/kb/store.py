@@ -41,8 +41,9 @@ from bot.kb.corpus import ADVICE, ERROR, ID_RE, TOPIC_RE, Entry, Problem, check_
 
 log = logging.getLogger(__name__)
 
-# The fields an editor changes, in the order a diff lists them.
-FIELDS = ("topic", "question", "phrasings", "answer_vi", "answer_en", "tags", "updated")
+# The fields an editor changes, in the order a diff lists them. (`updated`, the date of the
+# last save, is set by the store and is not a change of its own.)
+FIELDS = ("topic", "question", "phrasings", "answer_vi", "answer_en", "tags")
 MAX_QUESTION_CHARS = 500  # a question or phrasing longer than this is not a question
 MAX_PHRASINGS = 100
 MAX_TAGS = 30
@@ -322,7 +323,7 @@ class FaqStore:
         """Save `entry` as the next version of its id. `base_version` is the version the editor
         started from (0 for a new entry). Raises EntryConflict when that is not the latest
         version, EntryInvalid when the entry or the corpus it would make has errors."""
-        entry = _clean(entry)
+        entry = replace(_clean(entry), updated=utcnow().date())
         if not ID_RE.match(entry.id or ""):
             raise EntryInvalid({"id": [f"id {entry.id!r} may only use lowercase letters, digits, "
                                        f"'-', '_', '.' and must not be empty"]})
@@ -355,7 +356,8 @@ class FaqStore:
             raise EntryInvalid(errors_, advice)
         before = current.entry if current is not None else None  # a deletion keeps the last content
         changed = list(field_changes(before, old.entry)) + (["restored"] if current and current.deleted else [])
-        return self._insert(old.entry, base + 1, False, author, changed, f"restored version {version}")
+        restored = replace(old.entry, updated=utcnow().date())
+        return self._insert(restored, base + 1, False, author, changed, f"restored version {version}")
 
     def _check_base(self, entry_id: str, base_version: int, current: Optional[StoredEntry]) -> None:
         latest = current.version if current else 0
