@@ -151,6 +151,10 @@ class _Service:
     def _reload(self, stamp) -> None:
         try:
             new = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+            if self.from_store and self._kb is not None and _fingerprint(new) != _fingerprint(self._kb):
+                # another process built another store version: this one follows the database
+                self._stamp = stamp
+                return
             new.warm_up()
             with self._lock:
                 self._kb, self._stamp = new, stamp
@@ -177,6 +181,16 @@ class _Service:
         return self._store
 
     def _load_initial_from_store(self) -> KnowledgeBase:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return self._seed_and_build()
+        except SQLAlchemyError as exc:
+            # the database is down: serve the index on disk; the poller catches up later
+            log.error("FAQ store unreadable (%s); serving the index in %s", exc, self.index_dir)
+            return self._load_any(exc)
+
+    def _seed_and_build(self) -> KnowledgeBase:
         store = self.store()
         if store.is_empty():
             try:
@@ -230,16 +244,33 @@ class _Service:
         self._refit.start()
 
     def _do_refit(self, entries: List[Entry], version: int) -> None:
+        import fcntl
+
+        # One process per index directory refits (the action server and the Rasa server
+        # share one); the others load its result when manifest.json changes (get()).
+        lock = open(self.index_dir / ".refit.lock", "a+")
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            return
         try:
             kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
             fingerprint = kb.data.manifest.get("corpus_fingerprint")
             fitted = fit_index_decision(kb.data, self.settings)
+            def decision(data):
+                # called under the index directory's build lock, before anything is written
+                if (read_manifest(self.index_dir) or {}).get("corpus_fingerprint") != fingerprint \
+                        or self._stop.is_set():
+                    raise _Superseded()
+                return fitted
+
             with self._building:
-                manifest = read_manifest(self.index_dir) or {}
-                if manifest.get("corpus_fingerprint") != fingerprint or self._stop.is_set():
+                try:
+                    build_index(f"store v{version}", self.index_dir, self.embedder_spec, progress=False,
+                                decision=decision, entries=entries, force=True, **self._index_kwargs())
+                except _Superseded:
                     return  # a newer version was built meanwhile: it gets its own refit
-                build_index(f"store v{version}", self.index_dir, self.embedder_spec, progress=False,
-                            decision=lambda data: fitted, entries=entries, force=True, **self._index_kwargs())
                 new = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
                 new.warm_up()
                 with self._lock:
@@ -248,6 +279,8 @@ class _Service:
             log.info("FAQ store version %d: answer decision refitted for its corpus", version)
         except Exception:  # noqa: BLE001 - the carried-over decision keeps serving
             log.exception("refitting the FAQ decision for store version %d failed", version)
+        finally:
+            lock.close()
 
     def _start_poller(self) -> None:
         if self._poller is None:
@@ -291,6 +324,14 @@ class _Service:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+class _Superseded(Exception):
+    """A refit finished after a newer version was built: it is dropped."""
+
+
+def _fingerprint(kb: KnowledgeBase) -> Optional[str]:
+    return (kb.data.manifest or {}).get("corpus_fingerprint")
 
 
 _services: Dict[Tuple[str, str, str, str], _Service] = {}

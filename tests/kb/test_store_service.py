@@ -66,6 +66,13 @@ def test_a_published_edit_is_answered_by_every_process_without_a_restart(hosts, 
     builds = [r.getMessage() for r in caplog.records if "host-b" in r.getMessage() and "store version" in r.getMessage()
               and f"version {version}:" in r.getMessage()]
     assert builds and "embedded 1 entries" in builds[0] and "reused 3" in builds[0], builds
+    # the new version was served with the previous decision carried over; the decision fitted
+    # for the new corpus follows in the background, without another publish
+    deadline = time.monotonic() + 180
+    while (service.get_knowledge_base(a).data.decision or {}).get("carried_over"):
+        assert time.monotonic() < deadline, "the decision was not refitted"
+        time.sleep(0.5)
+    assert answer_text(a) == NEW_ANSWER
 
 
 def test_a_request_during_the_rebuild_is_answered_from_the_old_version(hosts):
