@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 EDITOR_ROLES = ("editor", "admin")
 FORBIDDEN = "Chỉ biên tập viên và quản trị viên / Editors and admins only"
+CONFLICT = ("Người khác đã lưu câu hỏi này trong lúc bạn sửa; xem thay đổi của họ rồi lưu lại / "
+            "Someone saved this entry while you were editing it; review their change and save again")
 STORE = web.AppKey("faq_store", FaqStore)
 
 
@@ -52,6 +54,11 @@ def _editor(request: web.Request) -> Optional[web.Response]:
 def _bad(fields: Dict[str, List[str]]) -> web.Response:
     log.info("console: FAQ entry refused: %s", fields)
     return json_error(400, "Dữ liệu không hợp lệ / Invalid input", fields=fields)
+
+
+def _conflict(conflict: EntryConflict) -> web.Response:
+    """409 with the version saved meanwhile (who, when, the entry) and what it changed."""
+    return web.json_response({**conflict.to_dict(), "message": CONFLICT, "detail": str(conflict)}, status=409)
 
 
 def _int(body: Dict[str, Any], key: str) -> Optional[int]:
@@ -137,7 +144,7 @@ async def api_save(request: web.Request) -> web.Response:
         saved = await blocking(_store(request).save, entry, user.username, base, str(body.get("note") or ""))
     except EntryConflict as conflict:
         log.info("console: %s", conflict)
-        return web.json_response(conflict.to_dict(), status=409)
+        return _conflict(conflict)
     except EntryInvalid as invalid:
         return _bad(invalid.fields)
     return web.json_response(saved.to_dict())
@@ -153,7 +160,7 @@ async def api_delete(request: web.Request) -> web.Response:
     try:
         gone = await blocking(_store(request).delete, request.match_info["id"], user_of(request).username, base)
     except EntryConflict as conflict:
-        return web.json_response(conflict.to_dict(), status=409)
+        return _conflict(conflict)
     except KeyError:
         return json_error(404, "Không có câu hỏi này / No such entry")
     return web.json_response(gone.to_dict())
@@ -188,7 +195,7 @@ async def api_restore(request: web.Request) -> web.Response:
         restored = await blocking(_store(request).restore, request.match_info["id"], version,
                                   user_of(request).username, base)
     except EntryConflict as conflict:
-        return web.json_response(conflict.to_dict(), status=409)
+        return _conflict(conflict)
     except EntryInvalid as invalid:
         return _bad(invalid.fields)
     except KeyError:

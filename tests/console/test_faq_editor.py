@@ -64,6 +64,7 @@ def test_two_editors_save_the_same_entry_the_second_gets_409_with_the_first_chan
                                           base_version=opened_by_hung["version"]), timeout=30)
     assert refused.status_code == 409
     conflict = refused.json()
+    assert conflict["error"] == "conflict" and "Người khác đã lưu" in conflict["message"]
     assert conflict["current"]["author"] == "mai" and list(conflict["changes"]) == ["answer_vi"]
     assert conflict["changes"]["answer_vi"]["after"] == mai_text  # kept as text, as typed
     assert faq.current("shipping-fee").entry.answer_vi == mai_text  # nothing overwritten
