@@ -35,7 +35,7 @@ from bot.console.web import (CONFIG, PROFILES, RASA, RESUME_PENDING, SETTINGS, T
 from bot.db import database_url
 from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import ticket_store
-from bot.console import faq_editor  # noqa: E402,I100 - a line of its own: feature modules are added in parallel
+from bot.console import faq_editor  # a line of its own: feature modules are added in parallel
 
 __all__ = ["create_app", "console_config", "database_url", "USERS", "TICKETS"]
 
