@@ -90,3 +90,26 @@ def test_a_request_during_the_rebuild_is_answered_from_the_old_version(hosts):
         seen.add(reply["text"])
         assert time.monotonic() < deadline
     assert seen <= {old, NEW_ANSWER}
+
+
+def test_a_database_outage_keeps_the_served_version_and_catches_up(hosts, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    a, _ = hosts
+    before = answer_text(a)
+    store = service._service(a).store()
+    real = store.published
+
+    def down():
+        raise OperationalError("SELECT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(store, "published", down)
+    time.sleep(2.5)  # the poller fails a few times
+    assert answer_text(a) == before  # still answered, from the version served
+    assert "FAQ store unreadable" in caplog.text
+    writer = FaqStore(a["handoff"]["database_url"])
+    current = writer.current("orders-track")
+    writer.save(replace(current.entry, answer_vi=NEW_ANSWER), "lan", current.version)
+    writer.publish("lan")
+    monkeypatch.setattr(store, "published", real)  # the database is back
+    wait_for(a, NEW_ANSWER)
