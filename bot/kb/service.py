@@ -7,7 +7,18 @@
     #  "entry_id": ..., "score": ..., "language": ..., "suggestions": [...]}
 
 `get_knowledge_base()` loads the index in `kb.index_dir` (building it when it is missing,
-was built with another embedder, or is out of date with the corpus). Afterwards it looks
+was built with another embedder, or is out of date with the corpus).
+
+With `kb.source: store` (hotro.yml) the corpus is the FAQ store's published version
+(bot/kb/store.py, in `handoff.database_url`): an empty store is first seeded from
+`kb.corpus_dir`, and a background thread asks the database once a second which version
+is published. A new one is built incrementally into `index_dir` (only changed entries are
+embedded; the answer decision of the previous index is carried over so the new version
+serves within seconds, and refitted for the new corpus in the background), then swapped
+in as below. Every process on every host does this, so all serve the same version.
+
+With `kb.source: files` (the default when unset) the corpus is the YAML in `corpus_dir`,
+and `hotro kb build` writes the index. In both modes the service also looks
 at manifest.json's mtime at most once a second; when a new index was written (by
 `hotro kb build` or the console's editor) it loads it in a background thread and swaps it
 in under a lock. A request holds on to the KnowledgeBase object it started with, so a
@@ -23,11 +34,13 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from bot.kb.corpus import CorpusError, Entry
+from bot.kb.calibration import DECISION_VERSION
+from bot.kb.corpus import CorpusError, Entry, load_corpus
+from bot.kb.index import DEFAULT_EXACT_INDEX_MAX, IndexParams
 from bot.kb.index_store import (IndexCorruptError, IndexMismatchError, IndexMissingError, KBIndexError,
-                                build_index, manifest_stamp)
+                                build_index, manifest_stamp, read_manifest)
 from bot.kb.search import KnowledgeBase, fit_index_decision
 from bot.text import PreparedText, detect_language, prepare
 
@@ -61,10 +74,21 @@ class _Service:
         self._bad_stamp = None
         self._checked = 0.0
         self._thread: Optional[threading.Thread] = None
+        # store mode: the published store version served, the poller and the refit
+        self.from_store = kb.get("source", "files") == "store"
+        self._store = None
+        self._version: Optional[int] = None
+        self._bad_version: Optional[int] = None
+        self._building = threading.Lock()  # one index build of this process at a time
+        self._stop = threading.Event()
+        self._poller: Optional[threading.Thread] = None
+        self._refit: Optional[threading.Thread] = None
 
     # --- loading -------------------------------------------------------------------------
 
     def _load_initial(self) -> KnowledgeBase:
+        if self.from_store:
+            return self._load_initial_from_store()
         try:
             kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, corpus_dir=self.corpus_dir,
                                     settings=self.settings)
@@ -102,6 +126,8 @@ class _Service:
                         # the stamp of what we loaded (a build may have run meanwhile)
                         self._kb, self._stamp = kb, manifest_stamp(self.index_dir) or stamp
                         self._checked = time.monotonic()
+                    if self.from_store:
+                        self._start_poller()
                 return self._kb
         now = time.monotonic()
         if now - self._checked >= CHECK_INTERVAL:
@@ -125,6 +151,10 @@ class _Service:
     def _reload(self, stamp) -> None:
         try:
             new = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+            if self.from_store and self._kb is not None and _fingerprint(new) != _fingerprint(self._kb):
+                # another process built another store version: this one follows the database
+                self._stamp = stamp
+                return
             new.warm_up()
             with self._lock:
                 self._kb, self._stamp = new, stamp
@@ -139,6 +169,169 @@ class _Service:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+    # --- store mode --------------------------------------------------------------------------
+
+    def store(self):
+        if self._store is None:
+            from bot.db import database_url
+            from bot.kb.store import FaqStore
+
+            self._store = FaqStore(database_url(self.settings))
+        return self._store
+
+    def _load_initial_from_store(self) -> KnowledgeBase:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return self._seed_and_build()
+        except SQLAlchemyError as exc:
+            # the database is down: serve the index on disk; the poller catches up later
+            log.error("FAQ store unreadable (%s); serving the index in %s", exc, self.index_dir)
+            return self._load_any(exc)
+
+    def _seed_and_build(self) -> KnowledgeBase:
+        store = self.store()
+        if store.is_empty():
+            try:
+                entries = load_corpus(self.corpus_dir)
+            except CorpusError as exc:
+                log.error("FAQ store is empty and %s cannot seed it:\n%s", self.corpus_dir, exc)
+                return self._load_any(exc)
+            if store.seed(entries, str(self.corpus_dir)):
+                log.info("FAQ store seeded from %s (%d entries)", self.corpus_dir, len(entries))
+        pub, entries = store.published_entries()
+        if pub is None or not entries:
+            cause = RuntimeError("nothing is published in the FAQ store")
+            log.error("%s; serving the existing index if there is one", cause)
+            return self._load_any(cause)
+        kb = self._build(entries, pub.version)
+        self._version = pub.version
+        return kb
+
+    def _index_kwargs(self) -> Dict[str, Any]:
+        kb = dict(self.settings.get("kb") or {})
+        return {"exact_index_max": int(kb.get("exact_index_max", DEFAULT_EXACT_INDEX_MAX)),
+                "params": IndexParams.from_settings(kb)}
+
+    def _build(self, entries: Sequence[Entry], version: int) -> KnowledgeBase:
+        """Build the index of store version `version` incrementally and load it. The decision
+        of the previous index is carried over when there is one (fitting takes ~10 s per
+        100 entries); `_schedule_refit` then fits the new corpus's own in the background."""
+        with self._building:
+            try:
+                previous = (read_manifest(self.index_dir) or {}).get("decision")
+            except IndexCorruptError:
+                previous = None
+            if previous and previous.get("version") == DECISION_VERSION:
+                carried = {**previous, "carried_over": True}
+                decision = lambda data: carried  # noqa: E731
+            else:
+                decision = lambda data: fit_index_decision(data, self.settings)  # noqa: E731
+            report = build_index(f"store v{version}", self.index_dir, self.embedder_spec, progress=False,
+                                 decision=decision, entries=entries, **self._index_kwargs())
+            log.info("FAQ store version %d: %s", version, report.summary())
+            kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+        if (kb.data.decision or {}).get("carried_over"):
+            self._schedule_refit(entries, version)
+        return kb
+
+    def _schedule_refit(self, entries: Sequence[Entry], version: int) -> None:
+        if self._refit is not None and self._refit.is_alive():
+            return  # the running refit checks the version it fits for before writing
+        self._refit = threading.Thread(target=self._do_refit, args=(list(entries), version),
+                                       name="kb-refit", daemon=True)
+        self._refit.start()
+
+    def _do_refit(self, entries: List[Entry], version: int) -> None:
+        import fcntl
+
+        # One process per index directory refits (the action server and the Rasa server
+        # share one); the others load its result when manifest.json changes (get()).
+        lock = open(self.index_dir / ".refit.lock", "a+")
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            return
+        try:
+            kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+            fingerprint = kb.data.manifest.get("corpus_fingerprint")
+            fitted = fit_index_decision(kb.data, self.settings)
+            def decision(data):
+                # called under the index directory's build lock, before anything is written
+                if (read_manifest(self.index_dir) or {}).get("corpus_fingerprint") != fingerprint \
+                        or self._stop.is_set():
+                    raise _Superseded()
+                return fitted
+
+            with self._building:
+                try:
+                    build_index(f"store v{version}", self.index_dir, self.embedder_spec, progress=False,
+                                decision=decision, entries=entries, force=True, **self._index_kwargs())
+                except _Superseded:
+                    return  # a newer version was built meanwhile: it gets its own refit
+                new = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)
+                new.warm_up()
+                with self._lock:
+                    if self._version == version:
+                        self._kb, self._stamp = new, manifest_stamp(self.index_dir)
+            log.info("FAQ store version %d: answer decision refitted for its corpus", version)
+        except Exception:  # noqa: BLE001 - the carried-over decision keeps serving
+            log.exception("refitting the FAQ decision for store version %d failed", version)
+        finally:
+            lock.close()
+
+    def _start_poller(self) -> None:
+        if self._poller is None:
+            self._poller = threading.Thread(target=self._poll, name="kb-store-poll", daemon=True)
+            self._poller.start()
+
+    def _poll(self) -> None:
+        failing = False
+        while not self._stop.wait(CHECK_INTERVAL):
+            try:
+                pub = self.store().published()
+            except Exception as exc:  # noqa: BLE001 - the database may be down a while
+                if not failing:
+                    log.error("FAQ store unreadable (%s); serving store version %s", exc, self._version)
+                failing = True
+                continue
+            if failing:
+                log.info("FAQ store readable again")
+                failing = False
+            if pub is not None and pub.version not in (self._version, self._bad_version):
+                self.serve_version(pub.version)
+
+    def serve_version(self, version: int) -> bool:
+        """Build and swap in store version `version` (the poller calls it; tests may too)."""
+        try:
+            entries = self.store().entries(version)
+            new = self._build(entries, version)
+            new.warm_up()
+            with self._lock:
+                self._kb, self._stamp, self._version = new, manifest_stamp(self.index_dir), version
+            log.info("FAQ store version %d served: %d entries", version, len(new))
+            return True
+        except Exception:  # noqa: BLE001 - keep serving the old index whatever went wrong
+            log.exception("FAQ store version %d could not be built; keeping version %s", version, self._version)
+            self._bad_version = version
+            return False
+
+    @property
+    def version(self) -> Optional[int]:
+        return self._version
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class _Superseded(Exception):
+    """A refit finished after a newer version was built: it is dropped."""
+
+
+def _fingerprint(kb: KnowledgeBase) -> Optional[str]:
+    return (kb.data.manifest or {}).get("corpus_fingerprint")
 
 
 _services: Dict[Tuple[str, str, str, str], _Service] = {}
@@ -172,7 +365,14 @@ def wait_for_reload(settings: Optional[Dict[str, Any]] = None, timeout: float = 
 def reset() -> None:
     """Forget loaded knowledge bases (tests)."""
     with _services_lock:
+        for service in _services.values():
+            service.stop()
         _services.clear()
+
+
+def served_version(settings: Optional[Dict[str, Any]] = None) -> Optional[int]:
+    """The FAQ store version this process serves (store mode; None otherwise or not loaded)."""
+    return _service(settings).version
 
 
 # --- replies ---------------------------------------------------------------------------

@@ -74,12 +74,15 @@ def test_corpus_edit_reaches_the_running_bot_without_a_restart(stack, stack_sett
     asking = threading.Thread(target=keep_asking)
     asking.start()
     try:
-        _set_answer(stack_settings.parent / "knowledge_base", "shipping-fee", marker)
+        # edited in the YAML (as in git), imported into the FAQ store and published
+        corpus = stack_settings.parent / "knowledge_base"
+        _set_answer(corpus, "shipping-fee", marker)
         build = subprocess.run(
-            [str(Path(sys.executable).parent / "hotro"), "kb", "build"], cwd=PROJECT_DIR,
+            [str(Path(sys.executable).parent / "hotro"), "kb", "import", str(corpus)], cwd=PROJECT_DIR,
             env={**os.environ, "HOTRO_CONFIG": str(stack_settings)}, capture_output=True,
             text=True, timeout=600)
         assert build.returncode == 0, build.stdout + build.stderr
+        assert "1 changed" in build.stdout and "published" in build.stdout, build.stdout
         customer = Customer(stack)
         deadline = time.monotonic() + 60
         while marker.strip() not in customer.says_text(question):

@@ -1,9 +1,12 @@
-"""A new business on its first day: a plain two-column FAQ sheet, imported, and the real
-bot answers from it; an entry added while the bot runs is answered without a retrain."""
+"""A new business on its first day: a plain two-column FAQ sheet, imported (into the FAQ
+store), and the real bot answers from it; an entry added or edited while the bot runs is
+answered without a retrain or a restart, also by a second action server on the same
+database with its own index (another host)."""
 from __future__ import annotations
 
 import csv
 import os
+from dataclasses import replace
 import subprocess
 import sys
 import time
@@ -13,8 +16,9 @@ import pytest
 import requests
 import yaml
 
+from bot.kb.store import FaqStore
 from bot.settings import load_settings
-from bot.stack import Stack, free_port
+from bot.stack import BIN, Service, Stack, free_port
 from tests.conftest import Customer
 
 HOTRO = str(Path(sys.executable).parent / "hotro")
@@ -70,6 +74,7 @@ def bakery(model, tmp_path_factory):
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     imported = hotro("kb", "import", str(sheet), config=config)
     assert "advice:" in imported.stdout and "imported 12 entries" in imported.stdout
+    assert "published store version" in imported.stdout
     running = Stack(model=model, var_dir=root / "var", rasa_port=free_port(), action_port=free_port(),
                     console_port=free_port(), extra_env={"HOTRO_CONFIG": str(config)})
     try:
@@ -100,8 +105,7 @@ def test_an_entry_added_while_the_bot_runs_is_answered_without_a_retrain(bakery)
     assert answer_of(NEW_ENTRY[0]) not in Customer(stack).says_text(message)
     sheet = root / "faq-2.csv"
     write_sheet(sheet, BAKERY + [NEW_ENTRY])
-    hotro("kb", "import", str(sheet), config=config)
-    hotro("kb", "build", "--quiet", config=config)
+    hotro("kb", "import", str(sheet), config=config)  # saved in the store and published
     model_before = requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"]
     deadline = time.monotonic() + 60
     while True:  # both servers reload the index in the background within seconds
@@ -112,3 +116,76 @@ def test_an_entry_added_while_the_bot_runs_is_answered_without_a_retrain(bakery)
         time.sleep(1)
     # the same trained model answered: the intent classifier never learns the FAQ's topics
     assert requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"] == model_before
+
+
+NEW_ADDRESS = "Tiệm đã chuyển sang số 45 đường Pasteur, quận 3, TP.HCM, đối diện công viên Tao Đàn."
+
+
+def second_action_server(stack: Stack, root: Path, config: Path) -> Service:
+    """Another action server on the same database, with its own index directory: what a
+    replica on another host is."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["kb"]["index_dir"] = str(root / "host-b" / "kb_index")
+    other = root / "host-b" / "hotro.yml"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    port = free_port()
+    service = Service("action server b", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                                          "--port", str(port)],
+                      f"http://127.0.0.1:{port}/health", root / "host-b" / "actions.log",
+                      env={"SANIC_HOST": "127.0.0.1", "HOTRO_CONFIG": str(other)})
+    service.start(stack.env())
+    return service
+
+
+def answer_by_action_server(url: str, entry_id: str) -> str:
+    """What an action server answers when the customer picks `entry_id` (Rasa's webhook call)."""
+    tracker = {"sender_id": "host-b-check", "slots": {"language": "vi"}, "events": [],
+               "latest_message": {"text": "", "intent": {"name": "ask_question", "confidence": 1.0},
+                                  "entities": [{"entity": "faq_id", "value": entry_id}]},
+               "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
+    reply = requests.post(f"{url}/webhook", json={"next_action": "action_answer_question", "sender_id": "host-b-check",
+                                                  "tracker": tracker, "domain": {}, "version": "3.6.0"}, timeout=60)
+    reply.raise_for_status()
+    return " ".join(r.get("text") or "" for r in reply.json()["responses"])
+
+
+def test_an_edit_published_in_the_store_is_answered_by_every_action_server(bakery):
+    stack, root, config = bakery
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    store = FaqStore(settings["handoff"]["database_url"])
+    where = next(x for x in store.stored() if x.entry.question == "Tiệm ở đâu?")
+    other = second_action_server(stack, root, config)
+    try:
+        deadline = time.monotonic() + 300
+        while not _up(other.health_url):
+            assert other.is_running(), (root / "host-b" / "actions.log").read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "second action server did not start"
+            time.sleep(1)
+        other_url = other.health_url.rsplit("/", 1)[0]
+        assert answer_by_action_server(other_url, where.entry.id) == answer_of("Tiệm ở đâu?")
+
+        # an editor saves and publishes (what the console's editor does)
+        store.save(replace(where.entry, answer_vi=NEW_ADDRESS), "editor-lan", where.version)
+        published = time.monotonic()
+        store.publish("editor-lan")
+        model_before = requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"]
+        while (reply := Customer(stack).says_text("tiem o dau vay")) != NEW_ADDRESS:
+            assert reply == answer_of("Tiệm ở đâu?"), reply  # the old answer until the new one: no failure
+            assert time.monotonic() - published < 60, reply
+            time.sleep(0.5)
+        served = time.monotonic() - published
+        while (reply := answer_by_action_server(other_url, where.entry.id)) != NEW_ADDRESS:
+            assert time.monotonic() - published < 60, reply
+            time.sleep(0.5)
+        assert served < 30, served  # seconds from publish to the running bot's answer
+        assert requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"] == model_before
+    finally:
+        other.stop()
+
+
+def _up(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).ok
+    except requests.RequestException:
+        return False

@@ -103,10 +103,11 @@ def session_corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def kb_settings():
-    """The shipped `kb:` settings (thresholds, weights), so tests exercise what ships."""
+    """The shipped `kb:` settings (thresholds, weights), so tests exercise what ships; the
+    corpus is the YAML directory a test writes (the FAQ store has its own tests)."""
     from bot.settings import load_settings
 
-    return {"embedder": EMBEDDER, "kb": dict(load_settings().get("kb") or {})}
+    return {"embedder": EMBEDDER, "kb": {**(load_settings().get("kb") or {}), "source": "files"}}
 
 
 @pytest.fixture(scope="session")
