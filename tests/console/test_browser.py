@@ -66,7 +66,7 @@ def test_agent_logs_in_reads_the_transcript_and_replies(console, agent, store, r
             lambda r: r.method == "POST" and r.path == f"/conversations/{cid}/tracker/events",
             timeout=20)
         assert posted.query == {"output_channel": "latest", "execute_side_effects": "true"}
-        assert posted.json == [{"event": "bot",
+        assert posted.json == [{"event": "pause"}, {"event": "bot",
                                 "text": "Chào chị Hằng, em là Lan, em kiểm tra đơn ngay ạ.",
                                 "metadata": {"agent": "lan", "agent_name": "Nguyễn Thị Lan"}}]
         # The page shows the reply as the agent's (read back from the tracker) and the

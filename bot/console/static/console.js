@@ -215,7 +215,8 @@
       setText("t-language", t.language);
       setText("t-assignee", t.assigned_to === me && me ? me + " (bạn / you)" : t.assigned_to);
       const resolved = t.status === "resolved";
-      $("assign").disabled = !works || resolved || t.assigned_to === me;
+      $("assign").disabled = !works || resolved ||
+        (t.assigned_to === me && !$("assign").dataset.retry);
       $("resolve").disabled = !works || (resolved && !$("resolve").dataset.retry);
       $("reply").disabled = !works || resolved;
       $("send").disabled = !works || resolved;
@@ -326,7 +327,13 @@
     }
 
     $("assign").addEventListener("click", function () {
-      act($("assign"), "/api/tickets/" + id + "/assign", {}).catch(function () {});
+      act($("assign"), "/api/tickets/" + id + "/assign", {}).then(function () {
+        delete $("assign").dataset.retry;
+        if (ticket) renderTicket(ticket);
+      }).catch(function () {
+        $("assign").dataset.retry = "1";  // taken but the bot was not paused: allow a retry
+        if (ticket) renderTicket(ticket);
+      });
     });
     $("resolve").addEventListener("click", function () {
       act($("resolve"), "/api/tickets/" + id + "/resolve", {}).then(function () {
