@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from bot.shop import REFRESH_SECONDS
 from tests.integration.conftest import console_login
@@ -26,6 +27,19 @@ def save_holidays(stack, admin, holidays):
     reply = admin.post(url, json={"version": version, "holidays": holidays}, timeout=30)
     assert reply.status_code == 200, reply.text
     time.sleep(REFRESH_SECONDS + 0.5)  # every process re-reads the profile by then
+
+
+def age_last_message(stack, conversation_id, hours):
+    """As if the customer had last written `hours` ago: a customer message with that age
+    appended through Rasa's HTTP API (Rasa starts a new session after
+    session_expiration_time, 60 minutes, since the last customer message)."""
+    reply = requests.post(
+        f"{stack.rasa_url}/conversations/{conversation_id}/tracker/events", timeout=30,
+        json=[{"event": "user", "text": "(trước đó / earlier)", "input_channel": "socketio",
+               "timestamp": time.time() - hours * 3600,
+               "parse_data": {"intent": {"name": "greet", "confidence": 1.0},
+                              "entities": []}}])
+    assert reply.status_code == 200, reply.text
 
 
 def transcript(agent, stack, ticket_id):
@@ -84,6 +98,18 @@ def test_after_hours_the_agent_takes_and_replies_and_the_bot_stays_silent(
         wait_in_transcript(agent, stack, ticket.id, "shop ơi còn đó không")
         time.sleep(2)
         assert socket_customer.received[before:] == []
+
+        # The customer comes back hours later (Rasa starts a new session, which would
+        # clear the pause): the agent still has the conversation, the bot stays silent.
+        age_last_message(stack, socket_customer.session_id, hours=3)
+        back = "chào shop, mình quay lại rồi, phí ship về huế bao nhiêu"
+        socket_customer.say(back)
+        wait_in_transcript(agent, stack, ticket.id, back)
+        time.sleep(2)
+        assert socket_customer.received[before:] == []
+        events = requests.get(f"{stack.rasa_url}/conversations/{socket_customer.session_id}"
+                              "/tracker", timeout=30).json()["events"]
+        assert "session_started" in [e["event"] for e in events]
     finally:
         save_holidays(stack, hours_admin, [])
 
