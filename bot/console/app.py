@@ -24,7 +24,7 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import live, login, shop_settings, ticket_views, users
+from bot.console import inbox_rows, live, login, shop_settings, ticket_views, users
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -66,6 +66,7 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     app[RESUME_PENDING] = set()
     app.cleanup_ctx.append(_rasa_client)
     live.setup_live(app)
+    inbox_rows.setup(app)
 
     r = app.router
     r.add_get("/healthz", healthz)

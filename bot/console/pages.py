@@ -99,7 +99,7 @@ def inbox_page(user: User, tz: str) -> str:
   <thead><tr>
     <th>#</th><th>Trạng thái / Status</th><th>Thời gian chờ / Waiting</th>
     <th>Kênh / Channel</th><th>Lý do / Reason</th><th>Khách / Customer</th>
-    <th>Người xử lý / Assignee</th>
+    <th>Tin nhắn gần nhất / Latest message</th><th>Người xử lý / Assignee</th>
   </tr></thead>
   <tbody id="tickets"></tbody>
 </table>

@@ -78,6 +78,17 @@ class RasaClient:
             raise RasaError("Rasa answered a tracker without events")
         return state["events"]
 
+    async def latest_message(self, conversation_id: str) -> Optional[str]:
+        """The text of the customer's latest message in the current session, without the
+        events: the small tracker state Rasa answers with include_events=NONE."""
+        state = await self._call("GET", self._url(conversation_id, "tracker"),
+                                 self._params(include_events="NONE"))
+        if not isinstance(state, dict):
+            raise RasaError("Rasa answered no tracker state")
+        message = state.get("latest_message") or {}
+        text = message.get("text") if isinstance(message, dict) else None
+        return text if isinstance(text, str) and text else None
+
     async def post_events(self, conversation_id: str, events: List[Dict[str, Any]],
                           send: bool = False) -> Any:
         """Appends events; with `send`, bot messages also go out on the customer's channel."""

@@ -16,14 +16,15 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.console import pages
+from bot.console.inbox_rows import customer_of, inbox_rows
 from bot.console.rasa import PAUSE, RasaError
 from bot.console.tickets import (CLAIM, NO_SUCH_TICKET, RESOLVE, TAKE_OVER, Refused,
                                  assignment, check_claimed, check_exists, check_may_reply,
                                  check_not_held_by_other, check_works_tickets, claim,
                                  reply_text, resolution, summary)
 from bot.console.transcripts import linked_transcripts, live_transcript
-from bot.console.web import (CONFIG, INBOX, RASA, RESUME_PENDING, TICKETS, blocking, html,
-                             json_body, json_error, now_iso, user_of)
+from bot.console.web import (CONFIG, INBOX, PROFILES, RASA, RESUME_PENDING, TICKETS,
+                             blocking, html, json_body, json_error, now_iso, user_of)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ async def ticket_view(request: web.Request) -> web.Response:
 
 async def api_tickets(request: web.Request) -> web.Response:
     tickets = await blocking(request.app[TICKETS].list)
-    return web.json_response({"tickets": [summary(t) for t in tickets], "now": now_iso()})
+    rows = await inbox_rows(request.app, tickets, [summary(t) for t in tickets], fresh=True)
+    return web.json_response({"tickets": rows, "now": now_iso()})
 
 
 @refusals_as_json
@@ -80,7 +82,11 @@ async def api_ticket(request: web.Request) -> web.Response:
         live_transcript(request.app, ticket.conversation_id, ticket),
         linked_transcripts(request.app, ticket),
         blocking(request.app[TICKETS].undelivered, ticket.id))
-    return web.json_response({"ticket": summary(ticket), "transcript": lines,
+    contacts = await blocking(request.app[PROFILES].contacts_of,
+                              [(ticket.channel, ticket.conversation_id)])
+    customer = customer_of(ticket, contacts.get((ticket.channel or "", ticket.conversation_id)))
+    return web.json_response({"ticket": summary(ticket), "customer": customer,
+                              "transcript": lines,
                               "source": source, "rasa_error": error, "linked": linked,
                               "undelivered": undelivered, "now": now_iso()})
 

@@ -77,6 +77,11 @@
     return (end - created) / 1000;
   }
 
+  // Who the customer is: name, else phone, else email; never the session id.
+  function customerLabel(customer) {
+    return (customer && customer.label) || "Khách chưa rõ tên / Unknown customer";
+  }
+
   function reasonLabel(reason) { return REASONS[reason] || reason || "—"; }
   function channelLabel(channel) { return CHANNELS[channel] || channel || "—"; }
   function statusLabel(status) { return STATUS[status] || status || "—"; }
@@ -156,7 +161,8 @@
         row.appendChild(waiting);
         row.appendChild(el("td", null, channelLabel(t.channel)));
         row.appendChild(el("td", null, reasonLabel(t.reason)));
-        row.appendChild(el("td", null, t.customer_name || t.conversation_id));
+        row.appendChild(el("td", "customer", customerLabel(t.customer)));
+        row.appendChild(el("td", "last-message", t.last_message || "—"));
         row.appendChild(el("td", "assignee", t.assigned_to || "—"));
         row.addEventListener("click", function (event) {
           if (event.target.tagName !== "A") location.href = link.href;
@@ -192,6 +198,7 @@
     const me = ($("me") && $("me").dataset.username) || "";
     const list = $("transcript");
     let ticket = null;
+    let customer = null;
     let lines = [];
 
     function showError(message) {
@@ -210,7 +217,7 @@
       setText("t-waiting", formatDuration(waitingSeconds(t)));
       setText("t-channel", channelLabel(t.channel));
       setText("t-reason", reasonLabel(t.reason));
-      setText("t-customer", t.customer_name || t.conversation_id);
+      setText("t-customer", customerLabel(customer));
       setText("t-contact", t.contact);
       setText("t-language", t.language);
       setText("t-assignee", t.assigned_to === me && me ? me + " (bạn / you)" : t.assigned_to);
@@ -301,6 +308,7 @@
       try {
         const data = await api("GET", "/api/tickets/" + id);
         syncClock(data.now);
+        customer = data.customer;
         renderTicket(data.ticket);
         renderUndelivered(data.undelivered);
         renderLinked(data.linked);
