@@ -11,6 +11,7 @@ the admin role; bot/console/security.py):
        deliver and the customer's conversations on other channels, transcripts.py)
   POST /api/tickets/{id}/assign | reply | resolve   (JSON; the rules are tickets.py's)
   GET  /ws                                    live updates (websocket, live.py)
+  GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
   GET  /admin/users, POST /admin/users        users (users.py)
   GET  /admin/shop, POST /admin/shop          the shop's name, words, hours (shop_settings.py)
   GET  /api/admin/shop, POST /api/admin/shop  the same as JSON
@@ -24,7 +25,7 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import inbox_rows, live, login, shop_settings, ticket_views, users
+from bot.console import inbox_rows, live, login, search, shop_settings, ticket_views, users
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -85,5 +86,6 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     r.add_get("/admin/users", users.users_view)
     r.add_post("/admin/users", users.users_create)
     shop_settings.add_routes(app)
+    search.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

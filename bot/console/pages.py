@@ -43,6 +43,7 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
   <a href="/">Hộp thư / Inbox</a>
+  <a href="/tickets" id="nav-search">Tất cả yêu cầu / All tickets</a>
   {admin}
   <span class="spacer"></span>
   <span class="me" id="me" data-username="{esc(user.username)}">{esc(user.display_name)}

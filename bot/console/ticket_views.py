@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.console import pages
 from bot.console.inbox_rows import customer_of, inbox_rows
 from bot.console.rasa import PAUSE, RasaError
+from bot.console.search import keep_final_transcript
 from bot.console.tickets import (CLAIM, NO_SUCH_TICKET, RESOLVE, TAKE_OVER, Refused,
                                  assignment, check_claimed, check_exists, check_may_reply,
                                  check_not_held_by_other, check_works_tickets, claim,
@@ -159,6 +160,7 @@ async def api_resolve(request: web.Request) -> web.Response:
         ticket = await blocking(store.resolve, ticket.id)
         inbox_changed(request)
         log.info("console: %s resolved ticket #%d", user.username, ticket.id)
+        await keep_final_transcript(request.app, ticket)  # searchable later (search.py)
     # Resolving again after Rasa failed re-sends these (retry from the page).
     rasa = request.app[RASA]
     pending.add(ticket.id)

@@ -392,6 +392,57 @@
     }, 1000);
   }
 
+  // --- all tickets: filters and search (bot/console/search.py) -------------------------
+  function searchPage() {
+    const form = $("search-form");
+    const tbody = $("results");
+
+    function showError(message) {
+      $("error").textContent = message || "";
+      $("error").hidden = !message;
+    }
+
+    function render(data) {
+      tbody.replaceChildren();
+      for (const t of data.tickets) {
+        const row = el("tr", "status-" + t.status);
+        row.dataset.ticket = t.id;
+        const idCell = el("td");
+        const link = el("a", null, "#" + t.id);
+        link.href = "/tickets/" + encodeURIComponent(t.id);
+        idCell.appendChild(link);
+        row.appendChild(idCell);
+        row.appendChild(el("td", "status", statusLabel(t.status)));
+        row.appendChild(el("td", "time", formatTime(t.created_at)));
+        row.appendChild(el("td", null, channelLabel(t.channel)));
+        row.appendChild(el("td", null, reasonLabel(t.reason)));
+        row.appendChild(el("td", "customer", customerLabel(t.customer)));
+        row.appendChild(el("td", "last-message", t.last_message || "—"));
+        row.appendChild(el("td", "assignee", t.assigned_to || "—"));
+        row.addEventListener("click", function (event) {
+          if (event.target.tagName !== "A") location.href = link.href;
+        });
+        tbody.appendChild(row);
+      }
+      $("search-total").textContent = data.total + " yêu cầu / tickets";
+    }
+
+    async function run() {
+      const params = new URLSearchParams();
+      for (const [key, value] of new FormData(form).entries()) {
+        if (String(value).trim()) params.set(key, String(value).trim());
+      }
+      history.replaceState(null, "", "/tickets" + (params.toString() ? "?" + params : ""));
+      showError("");
+      try {
+        render(await api("GET", "/api/tickets/search?" + params));
+      } catch (e) { showError(e.message); }
+    }
+    form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
+    run();
+  }
+
   if (page === "inbox") inboxPage();
   else if (page === "ticket") ticketPage();
+  else if (page === "search") searchPage();
 })();
