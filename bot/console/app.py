@@ -12,6 +12,7 @@ the admin role; bot/console/security.py):
   POST /api/tickets/{id}/assign | reply | resolve   (JSON; the rules are tickets.py's)
   GET  /ws                                    live updates (websocket, live.py)
   GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
+  GET|POST /api/tickets/{id}/notes            internal notes, never sent to the customer (notes.py)
   GET  /admin/users, POST /admin/users        users (users.py)
   GET  /admin/shop, POST /admin/shop          the shop's name, words, hours (shop_settings.py)
   GET  /api/admin/shop, POST /api/admin/shop  the same as JSON
@@ -25,7 +26,8 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import inbox_rows, live, login, search, shop_settings, ticket_views, users
+from bot.console import (inbox_rows, live, login, notes, search, shop_settings, ticket_views,
+                         users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -87,5 +89,6 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     r.add_post("/admin/users", users.users_create)
     shop_settings.add_routes(app)
     search.add_routes(app)
+    notes.add_routes(app, tickets.engine)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

@@ -140,6 +140,16 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 </section>
 <h2>Hội thoại / Transcript</h2>
 <ol class="transcript" id="transcript"></ol>
+<section class="notes" id="notes-box">
+  <h2>Ghi chú nội bộ / Internal notes</h2>
+  <p class="muted">Khách không bao giờ thấy ghi chú / The customer never sees notes.</p>
+  <ul id="notes"></ul>
+  <form id="note-form" class="composer">
+    <label for="note">Thêm ghi chú / Add a note</label>
+    <textarea id="note" rows="2" maxlength="2000"></textarea>
+    <button type="submit" id="note-add">Lưu ghi chú / Save note</button>
+  </form>
+</section>
 <form id="composer" class="composer">
   <label for="reply">Trả lời khách / Reply to the customer</label>
   <textarea id="reply" rows="3" maxlength="{MAX_MESSAGE_CHARS}"

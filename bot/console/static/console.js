@@ -374,6 +374,38 @@
       }
     });
 
+    // Internal notes (bot/console/notes.py): never sent to the customer.
+    function renderNotes(notes) {
+      const box = $("notes");
+      box.replaceChildren();
+      for (const n of notes || []) {
+        const item = el("li", "line note");
+        const meta = el("div", "meta");
+        meta.appendChild(el("span", "time", formatTime(n.created_at)));
+        meta.appendChild(el("span", "who", n.author_name || n.author));
+        item.appendChild(meta);
+        item.appendChild(el("div", "text", n.text));
+        box.appendChild(item);
+      }
+    }
+    async function loadNotes() {
+      try { renderNotes((await api("GET", "/api/tickets/" + id + "/notes")).notes); }
+      catch (e) { showError(e.message); }
+    }
+    $("note-add").disabled = !works;
+    $("note-form").addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const text = $("note").value.trim();
+      if (!text) return;
+      showError("");
+      try {
+        await api("POST", "/api/tickets/" + id + "/notes", { text: text });
+        $("note").value = "";
+        loadNotes();
+      } catch (e) { showError(e.message); }
+    });
+    loadNotes();
+
     load();
     connect(function (message) {
       if (message.type === "ticket") {
