@@ -13,6 +13,7 @@ the admin role; bot/console/security.py):
   GET  /ws                                    live updates (websocket, live.py)
   GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
   GET|POST /api/tickets/{id}/notes            internal notes, never sent to the customer (notes.py)
+  /admin/canned, /api/canned, /api/admin/canned, /api/tickets/{id}/canned   canned replies (canned.py)
   GET  /admin/users, POST /admin/users        users (users.py)
   GET  /admin/shop, POST /admin/shop          the shop's name, words, hours (shop_settings.py)
   GET  /api/admin/shop, POST /api/admin/shop  the same as JSON
@@ -26,8 +27,8 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import (inbox_rows, live, login, notes, search, shop_settings, ticket_views,
-                         users)
+from bot.console import (canned, inbox_rows, live, login, notes, search, shop_settings,
+                         ticket_views, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -90,5 +91,6 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     shop_settings.add_routes(app)
     search.add_routes(app)
     notes.add_routes(app, tickets.engine)
+    canned.add_routes(app, tickets.engine)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

@@ -38,7 +38,9 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
     nav = ""
     if user is not None:
         admin = ('<a href="/admin/users">Người dùng / Users</a>'
-                 '<a href="/admin/shop">Cửa hàng / Shop</a>' if user.is_admin else "")
+                 '<a href="/admin/shop">Cửa hàng / Shop</a>'
+                 '<a href="/admin/canned">Câu trả lời mẫu / Canned replies</a>'
+                 if user.is_admin else "")
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
@@ -153,7 +155,8 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 <form id="composer" class="composer">
   <label for="reply">Trả lời khách / Reply to the customer</label>
   <textarea id="reply" rows="3" maxlength="{MAX_MESSAGE_CHARS}"
-    placeholder="Nhập tin nhắn… (Ctrl+Enter để gửi) / Type a message… (Ctrl+Enter sends)"></textarea>
+    placeholder="Nhập tin nhắn… (Ctrl+Enter để gửi, / để chọn câu mẫu) / Type a message… (Ctrl+Enter sends, / picks a canned reply)"></textarea>
+  <ul id="canned-picker" class="canned-picker" role="listbox" hidden></ul>
   <button type="submit" id="send">Gửi / Send</button>
 </form>"""
     return layout(f"Yêu cầu / Ticket #{ticket_id}", body, user, page="ticket",

@@ -363,6 +363,55 @@
         load();
       } catch (e) { /* shown; the text stays in the box to retry */ }
     }
+    // Canned replies (bot/console/canned.py): "/" at the start of the box lists them,
+    // filtered by what follows; picking one puts its text (filled for this ticket) into
+    // the box to edit before sending.
+    let canned = null;
+    const picker = $("canned-picker");
+    function pickCanned(reply) {
+      $("reply").value = reply.text;
+      picker.hidden = true;
+      $("reply").focus();
+    }
+    async function showPicker() {
+      const value = $("reply").value;
+      if (!value.startsWith("/")) { picker.hidden = true; return; }
+      if (canned === null) {
+        try { canned = (await api("GET", "/api/tickets/" + id + "/canned")).replies; }
+        catch (e) { showError(e.message); canned = []; }
+      }
+      const wanted = value.slice(1).toLowerCase();
+      const found = canned.filter(function (r) {
+        return r.shortcut.includes(wanted) || r.title.toLowerCase().includes(wanted);
+      });
+      picker.replaceChildren();
+      for (const reply of found) {
+        const item = el("li", "canned-option");
+        item.setAttribute("role", "option");
+        item.dataset.shortcut = reply.shortcut;
+        item.appendChild(el("b", null, "/" + reply.shortcut));
+        item.appendChild(el("span", null, " " + (reply.title || reply.text)));
+        item.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          pickCanned(reply);
+        });
+        picker.appendChild(item);
+      }
+      if (!found.length) picker.appendChild(el("li", "muted",
+        "Không có câu mẫu / No canned reply"));
+      picker.hidden = false;
+      picker.dataset.first = found.length ? found[0].shortcut : "";
+    }
+    $("reply").addEventListener("input", showPicker);
+    $("reply").addEventListener("keydown", function (event) {
+      if (picker.hidden) return;
+      if (event.key === "Escape") { picker.hidden = true; return; }
+      if (event.key === "Enter" && !event.ctrlKey && !event.metaKey && picker.dataset.first) {
+        event.preventDefault();
+        pickCanned(canned.find(function (r) { return r.shortcut === picker.dataset.first; }));
+      }
+    });
+
     $("composer").addEventListener("submit", function (event) {
       event.preventDefault();
       send();
