@@ -14,6 +14,8 @@ the admin role; bot/console/security.py):
   GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
   GET|POST /api/tickets/{id}/notes            internal notes, never sent to the customer (notes.py)
   /admin/canned, /api/canned, /api/admin/canned, /api/tickets/{id}/canned   canned replies (canned.py)
+  GET  /api/agents, POST /api/tickets/{id}/transfer   transfer to a colleague (transfer.py)
+  GET|POST /api/availability                  an agent's available/away toggle (availability.py)
   GET  /admin/users, POST /admin/users        users (users.py)
   GET  /admin/shop, POST /admin/shop          the shop's name, words, hours (shop_settings.py)
   GET  /api/admin/shop, POST /api/admin/shop  the same as JSON
@@ -27,8 +29,8 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import (canned, inbox_rows, live, login, notes, search, shop_settings,
-                         ticket_views, users)
+from bot.console import (availability, canned, inbox_rows, live, login, notes, search,
+                         shop_settings, ticket_views, transfer, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -92,5 +94,7 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     search.add_routes(app)
     notes.add_routes(app, tickets.engine)
     canned.add_routes(app, tickets.engine)
+    transfer.add_routes(app)
+    availability.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

@@ -41,6 +41,9 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
                  '<a href="/admin/shop">Cửa hàng / Shop</a>'
                  '<a href="/admin/canned">Câu trả lời mẫu / Canned replies</a>'
                  if user.is_admin else "")
+        # The agent's available/away toggle (availability.py), filled in by console.js.
+        toggle = ('<button type="button" id="availability" class="availability" hidden>'
+                  '</button>' if user.works_tickets else "")
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
@@ -48,6 +51,7 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
   <a href="/tickets" id="nav-search">Tất cả yêu cầu / All tickets</a>
   {admin}
   <span class="spacer"></span>
+  {toggle}
   <span class="me" id="me" data-username="{esc(user.username)}">{esc(user.display_name)}
     · {esc(ROLE_LABELS.get(user.role, user.role))}</span>
   <form method="post" action="/logout" class="inline">
@@ -127,6 +131,11 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 <div class="actions">
   <button type="button" id="assign">Nhận xử lý / Assign to me</button>
   <button type="button" id="resolve">Đã giải quyết / Resolve</button>
+  <span class="transfer">
+    <label for="transfer-to">Chuyển cho / Transfer to</label>
+    <select id="transfer-to"></select>
+    <button type="button" id="transfer">Chuyển / Transfer</button>
+  </span>
 </div>
 <p class="error" id="error" role="alert" hidden></p>
 <p class="warning" id="snapshot" hidden>Không kết nối được Rasa: đang hiện bản ghi lúc chuyển

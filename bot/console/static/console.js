@@ -227,6 +227,7 @@
       $("resolve").disabled = !works || (resolved && !$("resolve").dataset.retry);
       $("reply").disabled = !works || resolved;
       $("send").disabled = !works || resolved;
+      $("transfer").disabled = !works || resolved || !$("transfer-to").options.length;
     }
 
     function lineNode(line) {
@@ -423,6 +424,30 @@
       }
     });
 
+    // Transfer to a colleague (bot/console/transfer.py).
+    async function loadAgents() {
+      const select = $("transfer-to");
+      try {
+        const agents = (await api("GET", "/api/agents")).agents;
+        select.replaceChildren();
+        for (const a of agents) {
+          if (a.username === me) continue;
+          const option = el("option", null, (a.display_name || a.username) + " (" +
+            a.username + ")" + (a.online ? " ●" : a.available ? "" : " · vắng / away"));
+          option.value = a.username;
+          select.appendChild(option);
+        }
+      } catch (e) { showError(e.message); }
+      $("transfer").disabled = !works || !select.options.length;
+    }
+    $("transfer").addEventListener("click", function () {
+      const to = $("transfer-to").value;
+      if (!to) return;
+      act($("transfer"), "/api/tickets/" + id + "/transfer", { to: to })
+        .then(function () { loadNotes(); }).catch(function () {});
+    });
+    loadAgents();
+
     // Internal notes (bot/console/notes.py): never sent to the customer.
     function renderNotes(notes) {
       const box = $("notes");
@@ -522,6 +547,24 @@
     form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
     run();
   }
+
+  // The agent's available/away toggle (bot/console/availability.py), on every page.
+  function availabilityToggle() {
+    const button = $("availability");
+    if (!button) return;
+    function show(state) {
+      button.dataset.available = state.available ? "1" : "0";
+      button.textContent = state.available ? "● Sẵn sàng / Available" : "○ Vắng / Away";
+      button.className = "availability " + (state.available ? "on" : "off");
+      button.hidden = false;
+    }
+    api("GET", "/api/availability").then(show).catch(function () {});
+    button.addEventListener("click", function () {
+      api("POST", "/api/availability", { available: button.dataset.available !== "1" })
+        .then(show).catch(function () {});
+    });
+  }
+  availabilityToggle();
 
   if (page === "inbox") inboxPage();
   else if (page === "ticket") ticketPage();
