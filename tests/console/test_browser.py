@@ -156,5 +156,14 @@ def test_agent_finds_a_resolved_ticket_by_phone_uses_a_canned_reply_and_adds_a_n
         assert not [r for r in rasa.recorded(lambda r: r.method == "POST")
                     if "ưu tiên" in str(r.json)]
         assert not any("ưu tiên" in str(e) for e in rasa.state(new_cid)["events"])
+        if os.environ.get("HOTRO_SCREENSHOTS"):  # docs/: HOTRO_SCREENSHOTS=docs pytest …
+            import base64
+            from pathlib import Path
+
+            shot = browser.send("Page.captureScreenshot", format="png",
+                                captureBeyondViewport=True)
+            out = Path(os.environ["HOTRO_SCREENSHOTS"]) / "console-agent-ticket.png"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(base64.b64decode(shot["data"]))
         assert browser.errors == [], browser.errors
         assert not [c for c in browser.console if c.startswith("error")], browser.console
