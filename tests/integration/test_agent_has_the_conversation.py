@@ -119,3 +119,24 @@ def test_after_hours_the_agent_takes_and_replies_and_the_bot_stays_silent(
     socket_customer.wait_for("chấm giúp shop")
     socket_customer.send("cảm ơn shop")
     socket_customer.wait_for("Không có gì")
+
+
+def test_an_agent_who_sets_themselves_away_is_not_offered_to_customers(stack, agent,
+                                                                       customer, tickets):
+    """The availability toggle is what the handoff decision counts: with the only agent
+    away (console still open), the customer is told nobody is online and asked for a
+    call-back number, instead of being queued for a person who is not there."""
+    console = stack.console_url
+    with tickets.session() as session, session.begin():  # only this agent is in the console
+        session.execute(__import__("sqlalchemy").text("DELETE FROM agent_presence"))
+    agent.get(f"{console}/", timeout=30).raise_for_status()
+    away = agent.post(f"{console}/api/availability", json={"available": False}, timeout=30)
+    assert away.json() == {"available": False, "online": 0}
+    try:
+        reply = customer.says_text("cho tôi gặp nhân viên")
+        assert "chưa có nhân viên trực tuyến" in reply
+    finally:
+        agent.post(f"{console}/api/availability", json={"available": True},
+                   timeout=30).raise_for_status()
+    again = customer.__class__(stack)
+    assert "đã chuyển bạn đến nhân viên" in again.says_text("cho tôi gặp nhân viên")
