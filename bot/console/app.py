@@ -14,7 +14,8 @@ the admin role; bot/console/security.py):
   GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
   GET|POST /api/tickets/{id}/notes            internal notes, never sent to the customer (notes.py)
   /admin/canned, /api/canned, /api/admin/canned, /api/tickets/{id}/canned   canned replies (canned.py)
-  GET  /api/agents, POST /api/tickets/{id}/transfer   transfer to a colleague (transfer.py)
+  GET  /api/agents, POST /api/tickets/{id}/transfer | handback   to a colleague, or back
+       to the bot (transfer.py)
   GET|POST /api/availability                  an agent's available/away toggle (availability.py)
   GET  /admin/users, POST /admin/users        users (users.py)
   GET  /admin/shop, POST /admin/shop          the shop's name, words, hours (shop_settings.py)

@@ -136,6 +136,7 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
     <select id="transfer-to"></select>
     <button type="button" id="transfer">Chuyển / Transfer</button>
   </span>
+  <button type="button" id="handback">Trả lại cho bot / Hand back to the bot</button>
 </div>
 <p class="error" id="error" role="alert" hidden></p>
 <p class="warning" id="snapshot" hidden>Không kết nối được Rasa: đang hiện bản ghi lúc chuyển

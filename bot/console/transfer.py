@@ -1,8 +1,12 @@
-"""Transfer a ticket to another agent (or reassign it, for leads and admins).
+"""Transfer a ticket to another agent (or reassign it, for leads and admins), or hand the
+conversation back to the bot without resolving it.
 
   GET  /api/agents                      who can take tickets: {"agents": [{"username",
                                         "display_name", "role", "online", "available"}]}
   POST /api/tickets/{id}/transfer       {"to": username, "note": optional text}
+  POST /api/tickets/{id}/handback       {"note": optional text}: the bot answers again
+                                        (Rasa's `resume`), the ticket waits in the queue
+                                        unassigned; same rules as a transfer, and a note
 
 The rules, as plain functions (tickets.py's style):
 - only agents, leads and admins work tickets (403);
@@ -106,6 +110,40 @@ async def api_transfer(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "ticket": summary(ticket)})
 
 
+HANDED_BACK = "Trả lại cho bot / Handed back to the bot"
+
+
+async def api_handback(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    user = user_of(request)
+    body = body if isinstance(body, dict) else {}
+    try:
+        ticket = check_exists(await blocking(request.app[TICKETS].get,
+                                             int(request.match_info["id"])))
+        check_may_transfer(user, ticket)
+        note = body.get("note")
+        blank = note is None or (isinstance(note, str) and not note.strip())
+        extra = None if blank else note_text(note)
+    except Refused as refused:
+        log.warning("console: hand-back by %s refused: %s", user.username, refused.message)
+        return json_error(refused.status, refused.message, **refused.extra)
+    try:  # resume first: a ticket back in the queue with the bot still paused helps nobody
+        await request.app[RASA].post_events(ticket.conversation_id, [{"event": "resume"}])
+    except RasaError as failure:
+        log.error("console: hand-back of ticket #%d failed, the bot was NOT resumed: %s",
+                  ticket.id, failure)
+        return json_error(502, "Chưa bật lại được bot, hãy thử lại. / The bot was not resumed, "
+                               "please retry.", detail=str(failure))
+    ticket = await blocking(request.app[TICKETS].release, ticket.id)
+    await blocking(request.app[NOTES].add, ticket.id, user.username,
+                   user.display_name or user.username,
+                   f"{HANDED_BACK}: {extra}" if extra else HANDED_BACK)
+    request.app[INBOX]["dirty"].set()
+    log.info("console: %s handed ticket #%d back to the bot", user.username, ticket.id)
+    return web.json_response({"ok": True, "ticket": summary(ticket)})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/agents", api_agents)
+    app.router.add_post(r"/api/tickets/{id:\d+}/handback", api_handback)
     app.router.add_post(r"/api/tickets/{id:\d+}/transfer", api_transfer)

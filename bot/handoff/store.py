@@ -230,6 +230,11 @@ class TicketStore:
     def assign(self, ticket_id: int, agent: str) -> Optional[Ticket]:
         return self._update(ticket_id, assigned_to=agent, assigned_at=utcnow(), status=OPEN)
 
+    def release(self, ticket_id: int) -> Optional[Ticket]:
+        """Back to the queue, held by nobody (an agent handed the conversation back to the
+        bot without resolving it)."""
+        return self._update(ticket_id, assigned_to=None, assigned_at=None, status=WAITING)
+
     def resolve(self, ticket_id: int) -> Optional[Ticket]:
         return self._update(ticket_id, status=RESOLVED, resolved_at=utcnow())
 

@@ -91,3 +91,29 @@ def test_availability_bad_input_and_roles(console, agent):
                                       json={"available": False}, timeout=10).status_code == 403
     assert console.client().get(f"{console.url}/api/availability",
                                 timeout=10).status_code == 401
+
+
+def test_handing_back_to_the_bot_resumes_it_and_requeues_the_ticket(console, agent, store,
+                                                                    rasa, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.console")
+    ticket_id = seed(store, rasa)
+    console.users.add_user("hoa", PASSWORD, "agent")
+    lan = console.login("lan")
+    lan.post(f"{console.url}/api/tickets/{ticket_id}/assign", json={}, timeout=10)
+    assert rasa.state("cust-1")["paused"]
+    url = f"{console.url}/api/tickets/{ticket_id}/handback"
+    assert console.login("hoa").post(url, json={}, timeout=10).status_code == 409  # Lan's
+    rasa.fail_posts = 1
+    failed = lan.post(url, json={}, timeout=10)
+    assert failed.status_code == 502 and store.get(ticket_id).assigned_to == "lan"
+    back = lan.post(url, json={"note": "Khách chỉ hỏi phí ship"}, timeout=10)
+    assert back.status_code == 200, back.text
+    assert not rasa.state("cust-1")["paused"]  # the bot answers again
+    ticket = store.get(ticket_id)
+    assert ticket.status == "waiting" and ticket.assigned_to is None
+    notes = lan.get(f"{console.url}/api/tickets/{ticket_id}/notes", timeout=10).json()["notes"]
+    assert notes[-1]["text"] == "Trả lại cho bot / Handed back to the bot: Khách chỉ hỏi phí ship"
+    assert lan.post(url, json={"note": 5}, timeout=10).status_code == 400
+    store.resolve(ticket_id)
+    assert lan.post(url, json={}, timeout=10).status_code == 409
+    assert "hand-back by" in caplog.text

@@ -228,6 +228,7 @@
       $("reply").disabled = !works || resolved;
       $("send").disabled = !works || resolved;
       $("transfer").disabled = !works || resolved || !$("transfer-to").options.length;
+      $("handback").disabled = !works || resolved || !t.assigned_to;
     }
 
     function lineNode(line) {
@@ -447,6 +448,10 @@
         .then(function () { loadNotes(); }).catch(function () {});
     });
     loadAgents();
+    $("handback").addEventListener("click", function () {
+      act($("handback"), "/api/tickets/" + id + "/handback", {})
+        .then(function () { loadNotes(); }).catch(function () {});
+    });
 
     // Internal notes (bot/console/notes.py): never sent to the customer.
     function renderNotes(notes) {
