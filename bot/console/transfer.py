@@ -128,7 +128,9 @@ async def api_handback(request: web.Request) -> web.Response:
         log.warning("console: hand-back by %s refused: %s", user.username, refused.message)
         return json_error(refused.status, refused.message, **refused.extra)
     try:  # resume first: a ticket back in the queue with the bot still paused helps nobody
-        await request.app[RASA].post_events(ticket.conversation_id, [{"event": "resume"}])
+        # Then listen: rules only read a customer turn that follows action_listen (rasa.py).
+        await request.app[RASA].post_events(ticket.conversation_id, [
+            {"event": "resume"}, {"event": "action", "name": "action_listen"}])
     except RasaError as failure:
         log.error("console: hand-back of ticket #%d failed, the bot was NOT resumed: %s",
                   ticket.id, failure)

@@ -109,6 +109,9 @@ def test_handing_back_to_the_bot_resumes_it_and_requeues_the_ticket(console, age
     back = lan.post(url, json={"note": "Khách chỉ hỏi phí ship"}, timeout=10)
     assert back.status_code == 200, back.text
     assert not rasa.state("cust-1")["paused"]  # the bot answers again
+    # ...to the customer's next message: Rasa's rules read a turn after action_listen.
+    assert rasa.recorded(lambda r: r.method == "POST")[-1].json == [
+        {"event": "resume"}, {"event": "action", "name": "action_listen"}]
     ticket = store.get(ticket_id)
     assert ticket.status == "waiting" and ticket.assigned_to is None
     notes = lan.get(f"{console.url}/api/tickets/{ticket_id}/notes", timeout=10).json()["notes"]

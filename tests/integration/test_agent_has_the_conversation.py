@@ -140,3 +140,20 @@ def test_an_agent_who_sets_themselves_away_is_not_offered_to_customers(stack, ag
                    timeout=30).raise_for_status()
     again = customer.__class__(stack)
     assert "đã chuyển bạn đến nhân viên" in again.says_text("cho tôi gặp nhân viên")
+
+
+def test_handed_back_to_the_bot_it_answers_again(stack, agent, socket_customer, wait_ticket,
+                                                 tickets):
+    console = stack.console_url
+    agent.get(f"{console}/", timeout=30).raise_for_status()  # an agent is online
+    socket_customer.send("cho mình gặp nhân viên")
+    socket_customer.wait_for("đã chuyển bạn đến nhân viên")  # in office hours: paused
+    ticket = wait_ticket(socket_customer.session_id)
+    agent.post(f"{console}/api/tickets/{ticket.id}/reply", timeout=30,
+               json={"text": "Dạ bạn cần hỏi gì ạ?"}).raise_for_status()
+    socket_customer.wait_for("bạn cần hỏi gì")
+    back = agent.post(f"{console}/api/tickets/{ticket.id}/handback", json={}, timeout=30)
+    assert back.status_code == 200, back.text
+    assert tickets.get(ticket.id).status == "waiting"
+    socket_customer.send("phí ship về hà nội bao nhiêu vậy shop")
+    socket_customer.wait_for("20.000đ")  # the bot answers from the FAQ again
