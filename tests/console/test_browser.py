@@ -113,6 +113,9 @@ def test_agent_finds_a_resolved_ticket_by_phone_uses_a_canned_reply_and_adds_a_n
         browser.wait_for("location.pathname === '/'")
 
         # All tickets: the resolved one, by the phone number as the customer said it.
+        # (Once the menu has its availability toggle: it shifts the links as it appears.)
+        browser.wait_for("!document.getElementById('availability').hidden")
+        assert browser.text("#availability") == "● Sẵn sàng / Available"
         browser.click("#nav-search")
         browser.wait_for("location.pathname === '/tickets'")
         browser.type_into("#q", "0912 345 678")
