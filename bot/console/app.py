@@ -11,6 +11,12 @@ the admin role; bot/console/security.py):
        deliver and the customer's conversations on other channels, transcripts.py)
   POST /api/tickets/{id}/assign | reply | resolve   (JSON; the rules are tickets.py's)
   GET  /ws                                    live updates (websocket, live.py)
+  GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
+  GET|POST /api/tickets/{id}/notes            internal notes, never sent to the customer (notes.py)
+  /admin/canned, /api/canned, /api/admin/canned, /api/tickets/{id}/canned   canned replies (canned.py)
+  GET  /api/agents, POST /api/tickets/{id}/transfer | handback   to a colleague, or back
+       to the bot (transfer.py)
+  GET|POST /api/availability                  an agent's available/away toggle (availability.py)
   GET  /admin/users, POST /admin/users        users (users.py)
   GET  /admin/shop, POST /admin/shop          the shop's name, words, hours (shop_settings.py)
   GET  /api/admin/shop, POST /api/admin/shop  the same as JSON
@@ -27,7 +33,8 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import dashboard, live, login, shop_settings, ticket_views, users
+from bot.console import (availability, canned, dashboard, faq_editor, inbox_rows, live, login, notes,
+                         search, shop_settings, ticket_views, transfer, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -37,7 +44,6 @@ from bot.console.web import (CONFIG, PROFILES, RASA, RESUME_PENDING, SETTINGS, T
 from bot.db import database_url
 from bot.handoff.profiles import customer_profiles
 from bot.handoff.store import ticket_store
-from bot.console import faq_editor  # a line of its own: feature modules are added in parallel
 
 __all__ = ["create_app", "console_config", "database_url", "USERS", "TICKETS"]
 
@@ -70,6 +76,7 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     app[RESUME_PENDING] = set()
     app.cleanup_ctx.append(_rasa_client)
     live.setup_live(app)
+    inbox_rows.setup(app)
 
     r = app.router
     r.add_get("/healthz", healthz)
@@ -89,6 +96,11 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     r.add_post("/admin/users", users.users_create)
     shop_settings.add_routes(app)
     dashboard.add_routes(app)
+    search.add_routes(app)
+    notes.add_routes(app, tickets.engine)
+    canned.add_routes(app, tickets.engine)
+    transfer.add_routes(app)
+    availability.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     faq_editor.add_routes(app)
     return app

@@ -1,7 +1,8 @@
 """Live updates: the `/ws` websocket pushes the inbox and the open ticket to each page,
 and a watcher polls the ticket store (the action server writes it) for changes.
 
-Server → page: {"type": "inbox", "tickets", "now"} when the inbox changes;
+Server → page: {"type": "inbox", "tickets", "now"} when the inbox changes (each ticket with
+its `customer` and `last_message`, inbox_rows.py);
 {"type": "ticket", "ticket"}, {"type": "transcript", "ticket", "start", "lines",
 "source"} (lines from index `start` on replace the page's) and {"type": "undelivered",
 "ticket", "messages"} (all of them, when they changed) for the subscribed ticket.
@@ -19,6 +20,7 @@ from typing import Any, Dict, List, Optional
 from aiohttp import WSMsgType, web
 
 from bot.console.auth import User
+from bot.console.inbox_rows import forget_previews, inbox_rows
 from bot.console.tickets import summary
 from bot.console.transcripts import live_transcript
 from bot.console.web import (CONFIG, INBOX, SOCKETS, TICKETS, USERS, blocking,
@@ -169,7 +171,9 @@ async def _watch_inbox(app: web.Application) -> None:
     failing = False
     while True:
         try:
-            tickets = [summary(t) for t in await blocking(app[TICKETS].list)]
+            listed = await blocking(app[TICKETS].list)
+            tickets = await inbox_rows(app, listed, [summary(t) for t in listed])
+            forget_previews(app, [t.conversation_id for t in listed])
             failing = False
             if tickets != inbox["tickets"]:
                 inbox["tickets"] = tickets

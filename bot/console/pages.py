@@ -38,15 +38,22 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
     nav = ""
     if user is not None:
         admin = ('<a href="/admin/users">Người dùng / Users</a>'
-                 '<a href="/admin/shop">Cửa hàng / Shop</a>' if user.is_admin else "")
+                 '<a href="/admin/shop">Cửa hàng / Shop</a>'
+                 '<a href="/admin/canned">Câu trả lời mẫu / Canned replies</a>'
+                 if user.is_admin else "")
+        # The agent's available/away toggle (availability.py), filled in by console.js.
+        toggle = ('<button type="button" id="availability" class="availability" hidden>'
+                  '</button>' if user.works_tickets else "")
         if user.sees_dashboard:
             admin = '<a href="/dashboard" id="nav-dashboard">Chỉ số / Dashboard</a>' + admin
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
   <a href="/">Hộp thư / Inbox</a>
+  <a href="/tickets" id="nav-search">Tất cả yêu cầu / All tickets</a>
   {admin}
   <span class="spacer"></span>
+  {toggle}
   <span class="me" id="me" data-username="{esc(user.username)}">{esc(user.display_name)}
     · {esc(ROLE_LABELS.get(user.role, user.role))}</span>
   <form method="post" action="/logout" class="inline">
@@ -101,7 +108,7 @@ def inbox_page(user: User, tz: str) -> str:
   <thead><tr>
     <th>#</th><th>Trạng thái / Status</th><th>Thời gian chờ / Waiting</th>
     <th>Kênh / Channel</th><th>Lý do / Reason</th><th>Khách / Customer</th>
-    <th>Người xử lý / Assignee</th>
+    <th>Tin nhắn gần nhất / Latest message</th><th>Người xử lý / Assignee</th>
   </tr></thead>
   <tbody id="tickets"></tbody>
 </table>
@@ -126,6 +133,12 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 <div class="actions">
   <button type="button" id="assign">Nhận xử lý / Assign to me</button>
   <button type="button" id="resolve">Đã giải quyết / Resolve</button>
+  <span class="transfer">
+    <label for="transfer-to">Chuyển cho / Transfer to</label>
+    <select id="transfer-to"></select>
+    <button type="button" id="transfer">Chuyển / Transfer</button>
+  </span>
+  <button type="button" id="handback">Trả lại cho bot / Hand back to the bot</button>
 </div>
 <p class="error" id="error" role="alert" hidden></p>
 <p class="warning" id="snapshot" hidden>Không kết nối được Rasa: đang hiện bản ghi lúc chuyển
@@ -141,10 +154,21 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
 </section>
 <h2>Hội thoại / Transcript</h2>
 <ol class="transcript" id="transcript"></ol>
+<section class="notes" id="notes-box">
+  <h2>Ghi chú nội bộ / Internal notes</h2>
+  <p class="muted">Khách không bao giờ thấy ghi chú / The customer never sees notes.</p>
+  <ul id="notes"></ul>
+  <form id="note-form" class="composer">
+    <label for="note">Thêm ghi chú / Add a note</label>
+    <textarea id="note" rows="2" maxlength="2000"></textarea>
+    <button type="submit" id="note-add">Lưu ghi chú / Save note</button>
+  </form>
+</section>
 <form id="composer" class="composer">
   <label for="reply">Trả lời khách / Reply to the customer</label>
   <textarea id="reply" rows="3" maxlength="{MAX_MESSAGE_CHARS}"
-    placeholder="Nhập tin nhắn… (Ctrl+Enter để gửi) / Type a message… (Ctrl+Enter sends)"></textarea>
+    placeholder="Nhập tin nhắn… (Ctrl+Enter để gửi, / để chọn câu mẫu) / Type a message… (Ctrl+Enter sends, / picks a canned reply)"></textarea>
+  <ul id="canned-picker" class="canned-picker" role="listbox" hidden></ul>
   <button type="submit" id="send">Gửi / Send</button>
 </form>"""
     return layout(f"Yêu cầu / Ticket #{ticket_id}", body, user, page="ticket",

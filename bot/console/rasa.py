@@ -4,6 +4,9 @@
 - an agent's reply: POST /conversations/{id}/tracker/events
   ?output_channel=latest&execute_side_effects=true with a `bot` event: Rasa records it in
   the tracker and sends it through the channel the customer last wrote from.
+- taking a ticket or replying: a `pause` event first, so Rasa records the customer's
+  messages but the bot does not answer them while a person has the conversation
+  (whatever the hours; the handoff pauses only when an agent is online in office hours);
 - resolving: POST .../tracker/events [{"event": "resume"}], then
   POST .../execute?output_channel=latest {"name": "utter_ask_rating"} (the CSAT question).
 With `--auth-token` on the Rasa server, set console.rasa_token or HOTRO_RASA_TOKEN.
@@ -18,6 +21,9 @@ from urllib.parse import quote
 import aiohttp
 
 log = logging.getLogger(__name__)
+
+
+PAUSE = {"event": "pause"}  # Rasa's ConversationPaused
 
 
 class RasaError(RuntimeError):
@@ -72,6 +78,17 @@ class RasaClient:
             raise RasaError("Rasa answered a tracker without events")
         return state["events"]
 
+    async def latest_message(self, conversation_id: str) -> Optional[str]:
+        """The text of the customer's latest message in the current session, without the
+        events: the small tracker state Rasa answers with include_events=NONE."""
+        state = await self._call("GET", self._url(conversation_id, "tracker"),
+                                 self._params(include_events="NONE"))
+        if not isinstance(state, dict):
+            raise RasaError("Rasa answered no tracker state")
+        message = state.get("latest_message") or {}
+        text = message.get("text") if isinstance(message, dict) else None
+        return text if isinstance(text, str) and text else None
+
     async def post_events(self, conversation_id: str, events: List[Dict[str, Any]],
                           send: bool = False) -> Any:
         """Appends events; with `send`, bot messages also go out on the customer's channel."""
@@ -79,6 +96,11 @@ class RasaClient:
                   else self._params())
         return await self._call("POST", self._url(conversation_id, "tracker/events"), params,
                                 events)
+
+    async def pause(self, conversation_id: str) -> Any:
+        """A person has the conversation: Rasa keeps logging the customer's messages (the
+        tracker, the live transcript) but predicts no bot action until `resume`."""
+        return await self.post_events(conversation_id, [PAUSE])
 
     async def execute_action(self, conversation_id: str, action: str) -> Any:
         """Runs one bot action now; its messages go out on the customer's channel.

@@ -2,8 +2,9 @@
 
 The rules (who may do what, the 409 cases) are bot/console/tickets.py's; here they meet
 HTTP, the ticket store and Rasa. Agent replies go through Rasa's HTTP API so they are in
-the tracker and reach the customer's channel; resolving resumes the bot and asks for a
-rating (RATING_ACTION).
+the tracker and reach the customer's channel; taking a ticket and replying pause the bot
+(Rasa's `pause` event: the customer's messages reach the tracker and the agent, the bot
+says nothing), resolving resumes it and asks for a rating (RATING_ACTION).
 """
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.console import pages
-from bot.console.rasa import RasaError
+from bot.console.inbox_rows import customer_of, inbox_rows
+from bot.console.rasa import PAUSE, RasaError
+from bot.console.search import keep_final_transcript
 from bot.console.tickets import (CLAIM, NO_SUCH_TICKET, RESOLVE, TAKE_OVER, Refused,
                                  assignment, check_claimed, check_exists, check_may_reply,
                                  check_not_held_by_other, check_works_tickets, claim,
                                  reply_text, resolution, summary)
 from bot.console.transcripts import linked_transcripts, live_transcript
-from bot.console.web import (CONFIG, INBOX, RASA, RESUME_PENDING, TICKETS, blocking, html,
-                             json_body, json_error, now_iso, user_of)
+from bot.console.web import (CONFIG, INBOX, PROFILES, RASA, RESUME_PENDING, TICKETS,
+                             blocking, html, json_body, json_error, now_iso, user_of)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,8 @@ async def ticket_view(request: web.Request) -> web.Response:
 
 async def api_tickets(request: web.Request) -> web.Response:
     tickets = await blocking(request.app[TICKETS].list)
-    return web.json_response({"tickets": [summary(t) for t in tickets], "now": now_iso()})
+    rows = await inbox_rows(request.app, tickets, [summary(t) for t in tickets], fresh=True)
+    return web.json_response({"tickets": rows, "now": now_iso()})
 
 
 @refusals_as_json
@@ -79,7 +83,11 @@ async def api_ticket(request: web.Request) -> web.Response:
         live_transcript(request.app, ticket.conversation_id, ticket),
         linked_transcripts(request.app, ticket),
         blocking(request.app[TICKETS].undelivered, ticket.id))
-    return web.json_response({"ticket": summary(ticket), "transcript": lines,
+    contacts = await blocking(request.app[PROFILES].contacts_of,
+                              [(ticket.channel, ticket.conversation_id)])
+    customer = customer_of(ticket, contacts.get((ticket.channel or "", ticket.conversation_id)))
+    return web.json_response({"ticket": summary(ticket), "customer": customer,
+                              "transcript": lines,
                               "source": source, "rasa_error": error, "linked": linked,
                               "undelivered": undelivered, "now": now_iso()})
 
@@ -104,6 +112,15 @@ async def api_assign(request: web.Request) -> web.Response:
         ticket = check_claimed(user, await blocking(claim, store, ticket.id, user.username))
     log.info("console: ticket #%d assigned to %s", ticket.id, user.username)
     inbox_changed(request)
+    try:  # a person has the conversation now: the bot goes quiet
+        await request.app[RASA].pause(ticket.conversation_id)
+    except RasaError as failure:
+        log.error("console: ticket #%d taken by %s but the bot was NOT paused: %s",
+                  ticket.id, user.username, failure)
+        return json_error(502, "Đã nhận yêu cầu nhưng chưa tạm dừng được bot; bấm Nhận xử lý "
+                               "lần nữa để thử lại. / Ticket taken but the bot was not "
+                               "paused; press Assign again to retry.",
+                          detail=str(failure), ticket=summary(ticket))
     return web.json_response({"ticket": summary(ticket)})
 
 
@@ -120,8 +137,8 @@ async def api_reply(request: web.Request) -> web.Response:
         inbox_changed(request)
     event = {"event": "bot", "text": text,
              "metadata": {"agent": user.username, "agent_name": user.display_name}}
-    try:
-        await request.app[RASA].post_events(ticket.conversation_id, [event], send=True)
+    try:  # pause first: the bot stays quiet while the agent talks (whatever the hours)
+        await request.app[RASA].post_events(ticket.conversation_id, [PAUSE, event], send=True)
     except RasaError as failure:
         log.error("console: reply of %s on ticket #%d NOT delivered: %s", user.username,
                   ticket.id, failure)
@@ -143,6 +160,7 @@ async def api_resolve(request: web.Request) -> web.Response:
         ticket = await blocking(store.resolve, ticket.id)
         inbox_changed(request)
         log.info("console: %s resolved ticket #%d", user.username, ticket.id)
+        await keep_final_transcript(request.app, ticket)  # searchable later (search.py)
     # Resolving again after Rasa failed re-sends these (retry from the page).
     rasa = request.app[RASA]
     pending.add(ticket.id)

@@ -56,6 +56,14 @@ def hand_off(conversation_id: str, events: Sequence[Dict[str, Any]], reason: str
                    agent_available=True)
 
 
+def person_has_conversation(conversation_id: str) -> bool:
+    """True while an agent holds the conversation's unresolved ticket: the bot must stay
+    silent (the console pauses Rasa when an agent takes or replies; a new Rasa session,
+    after the customer was away, must not undo that)."""
+    ticket = ticket_store().open_ticket_for(conversation_id)
+    return ticket is not None and bool(ticket.assigned_to)
+
+
 def note_order_id(ticket: Ticket, events: Sequence[Dict[str, Any]]) -> Ticket:
     """Keeps on `ticket` the order number the customer mentioned last in `events`."""
     order_id = mentioned_order_id(events)

@@ -52,6 +52,14 @@ class AgentPresenceRow(Base):
     last_seen = Column(DateTime, nullable=False)
 
 
+class AgentAwayRow(Base):
+    """An agent who set themselves away in the console: not counted online (the handoff
+    decision and the queue estimate) until they set themselves available again."""
+    __tablename__ = "agent_away"
+    username = Column(String(255), primary_key=True)
+    since = Column(DateTime, nullable=False)
+
+
 class RatingRow(Base):
     __tablename__ = "csat_ratings"
     id = Column(Integer, primary_key=True)
@@ -222,6 +230,11 @@ class TicketStore:
     def assign(self, ticket_id: int, agent: str) -> Optional[Ticket]:
         return self._update(ticket_id, assigned_to=agent, assigned_at=utcnow(), status=OPEN)
 
+    def release(self, ticket_id: int) -> Optional[Ticket]:
+        """Back to the queue, held by nobody (an agent handed the conversation back to the
+        bot without resolving it)."""
+        return self._update(ticket_id, assigned_to=None, assigned_at=None, status=WAITING)
+
     def resolve(self, ticket_id: int) -> Optional[Ticket]:
         return self._update(ticket_id, status=RESOLVED, resolved_at=utcnow())
 
@@ -246,11 +259,33 @@ class TicketStore:
             else:
                 row.last_seen = utcnow()
 
-    def agents_online(self, within_seconds: int = 120) -> int:
+    def online_usernames(self, within_seconds: int = 120) -> List[str]:
+        """Agents seen in the console recently (away or not)."""
         since = utcnow() - timedelta(seconds=within_seconds)
         with self.session() as session:
-            return len(session.execute(select(AgentPresenceRow.username)
-                                       .where(AgentPresenceRow.last_seen >= since)).all())
+            return list(session.execute(select(AgentPresenceRow.username)
+                                        .where(AgentPresenceRow.last_seen >= since)).scalars())
+
+    def agents_online(self, within_seconds: int = 120) -> int:
+        """Agents seen in the console recently and not away: who can take a conversation."""
+        since = utcnow() - timedelta(seconds=within_seconds)
+        with self.session() as session:
+            return len(session.execute(
+                select(AgentPresenceRow.username)
+                .where(AgentPresenceRow.last_seen >= since,
+                       AgentPresenceRow.username.not_in(select(AgentAwayRow.username)))).all())
+
+    def set_available(self, username: str, available: bool) -> None:
+        with self._lock, self.session() as session, session.begin():
+            row = session.get(AgentAwayRow, username)
+            if available and row is not None:
+                session.delete(row)
+            elif not available and row is None:
+                session.add(AgentAwayRow(username=username, since=utcnow()))
+
+    def away_usernames(self) -> List[str]:
+        with self.session() as session:
+            return list(session.execute(select(AgentAwayRow.username)).scalars())
 
     def add_rating(self, conversation_id: str, rating: int,
                    ticket_id: Optional[int] = None) -> None:

@@ -1,6 +1,7 @@
 """Stand-in for the Rasa HTTP API the console calls (rasa run --enable-api).
 
   GET  /conversations/{id}/tracker                 {"sender_id", "events", "paused"}
+                                                   (include_events=NONE: "latest_message")
   POST /conversations/{id}/tracker/events          appends the events (as Rasa records them)
   POST /conversations/{id}/execute                 records the action (and appends an action event)
 Every request is recorded (tests.standins.base). `conversations[id]` are the tracker events;
@@ -60,7 +61,12 @@ class RasaStandin(StandinServer):
     # routes ----------------------------------------------------------------------------
     async def tracker(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
-        return self.reply(recorded, self.state(request.match_info["cid"]))
+        state = self.state(request.match_info["cid"])
+        if request.query.get("include_events") == "NONE":  # as Rasa: latest_message, no events
+            users = [e for e in state["events"] if e.get("event") == "user"]
+            state = {**state, "events": None,
+                     "latest_message": {"text": users[-1]["text"]} if users else {}}
+        return self.reply(recorded, state)
 
     async def events(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)

@@ -251,7 +251,7 @@ def test_ticket_shows_the_live_transcript(console, agent, store, rasa):
     assert customer["intent"] == "request_human" and customer["confidence"] == 0.97
     assert customer["faq"]["entry_id"] == "ship-fee" and customer["time"]
     tracker_calls = rasa.recorded(lambda r: r.path == "/conversations/cust-1/tracker")
-    assert tracker_calls[-1].query.get("include_events") == "ALL"
+    assert "ALL" in [call.query.get("include_events") for call in tracker_calls]
     assert client.get(f"{console.url}/tickets/999", timeout=10).status_code == 404
     assert client.get(f"{console.url}/api/tickets/999", timeout=10).status_code == 404
 
@@ -288,8 +288,11 @@ def test_reply_goes_to_rasa_and_takes_the_ticket(console, agent, store, rasa):
     (posted,) = rasa.recorded(lambda r: r.path == "/conversations/cust-1/tracker/events")
     assert posted.method == "POST"
     assert posted.query == {"output_channel": "latest", "execute_side_effects": "true"}
-    assert posted.json == [{"event": "bot", "text": "Chào chị, em là Lan ạ.\nEm kiểm tra ngay.",
+    # The bot is paused first: while a person talks, it does not answer the customer.
+    assert posted.json == [{"event": "pause"},
+                           {"event": "bot", "text": "Chào chị, em là Lan ạ.\nEm kiểm tra ngay.",
                             "metadata": {"agent": "lan", "agent_name": "Nguyễn Thị Lan"}}]
+    assert rasa.state("cust-1")["paused"]
     ticket = store.get(ticket_id)
     assert ticket.assigned_to == "lan" and ticket.status == "open"
     # The reply is in the (stand-in) tracker, so the live transcript shows it as the agent's.
@@ -312,11 +315,14 @@ def test_assign_to_me_and_tickets_held_by_another_agent(console, agent, store, r
     taken = lan.post(f"{console.url}/api/tickets/{ticket_id}/assign", json={}, timeout=10)
     assert taken.status_code == 200 and taken.json()["ticket"]["assigned_to"] == "lan"
     assert store.get(ticket_id).status == "open"
+    # Taking the ticket pauses the bot (whatever the hours): the agent has the conversation.
+    (paused,) = rasa.recorded(lambda r: r.method == "POST")
+    assert paused.json == [{"event": "pause"}] and rasa.state("cust-1")["paused"]
     for action, body in [("assign", {}), ("reply", {"text": "hi"}), ("resolve", {})]:
         refused = hoa.post(f"{console.url}/api/tickets/{ticket_id}/{action}", json=body,
                            timeout=10)
         assert refused.status_code == 409 and refused.json()["assigned_to"] == "lan", action
-    assert not rasa.recorded(lambda r: r.method == "POST")
+    assert len(rasa.recorded(lambda r: r.method == "POST")) == 1
     # A lead may take over.
     lead = console.login("truong")
     assert lead.post(f"{console.url}/api/tickets/{ticket_id}/assign", json={},
@@ -342,12 +348,14 @@ def test_resolve_resumes_the_bot_and_triggers_the_rating(console, agent, store, 
     assert store.get(ticket_id).status == "resolved" and store.get(ticket_id).resolved_at
     calls = rasa.recorded(lambda r: r.method == "POST")
     assert [(c.path, c.json) for c in calls] == [
+        ("/conversations/cust-1/tracker/events", [{"event": "pause"}]),  # assign
         ("/conversations/cust-1/tracker/events", [{"event": "resume"}]),
         ("/conversations/cust-1/execute", {"name": "utter_ask_rating"}),
         ("/conversations/cust-1/tracker/events", [{"event": "action", "name": "action_listen"}]),
     ]
-    assert calls[1].query == {"output_channel": "latest"}
-    assert calls[0].query == {}
+    assert calls[2].query == {"output_channel": "latest"}
+    assert calls[1].query == {}
+    assert not rasa.state("cust-1")["paused"]
     inbox = client.get(f"{console.url}/api/tickets", timeout=10).json()["tickets"]
     assert ticket_id not in [t["id"] for t in inbox]
     # No more replies on a resolved ticket, and no second rating question.
@@ -355,7 +363,21 @@ def test_resolve_resumes_the_bot_and_triggers_the_rating(console, agent, store, 
                        timeout=10).status_code == 409
     assert client.post(f"{console.url}/api/tickets/{ticket_id}/resolve", json={},
                        timeout=10).status_code == 409
-    assert len(rasa.recorded(lambda r: r.method == "POST")) == 3
+    assert len(rasa.recorded(lambda r: r.method == "POST")) == 4
+
+
+def test_taking_a_ticket_retries_the_pause_when_rasa_failed(console, agent, store, rasa,
+                                                             caplog):
+    ticket_id = seed(store, rasa)
+    client = console.login("lan")
+    rasa.fail_posts = 1
+    failed = client.post(f"{console.url}/api/tickets/{ticket_id}/assign", json={}, timeout=10)
+    assert failed.status_code == 502 and "not paused" in failed.json()["error"]
+    assert failed.json()["ticket"]["assigned_to"] == "lan"  # taken all the same
+    assert "taken by lan but the bot was NOT paused" in caplog.text
+    assert not rasa.state("cust-1")["paused"]
+    retried = client.post(f"{console.url}/api/tickets/{ticket_id}/assign", json={}, timeout=10)
+    assert retried.status_code == 200 and rasa.state("cust-1")["paused"]
 
 
 def test_resolve_can_be_retried_when_rasa_failed(console, agent, store, rasa, caplog):

@@ -77,6 +77,11 @@
     return (end - created) / 1000;
   }
 
+  // Who the customer is: name, else phone, else email; never the session id.
+  function customerLabel(customer) {
+    return (customer && customer.label) || "Khách chưa rõ tên / Unknown customer";
+  }
+
   function reasonLabel(reason) { return REASONS[reason] || reason || "—"; }
   function channelLabel(channel) { return CHANNELS[channel] || channel || "—"; }
   function statusLabel(status) { return STATUS[status] || status || "—"; }
@@ -156,7 +161,8 @@
         row.appendChild(waiting);
         row.appendChild(el("td", null, channelLabel(t.channel)));
         row.appendChild(el("td", null, reasonLabel(t.reason)));
-        row.appendChild(el("td", null, t.customer_name || t.conversation_id));
+        row.appendChild(el("td", "customer", customerLabel(t.customer)));
+        row.appendChild(el("td", "last-message", t.last_message || "—"));
         row.appendChild(el("td", "assignee", t.assigned_to || "—"));
         row.addEventListener("click", function (event) {
           if (event.target.tagName !== "A") location.href = link.href;
@@ -192,6 +198,7 @@
     const me = ($("me") && $("me").dataset.username) || "";
     const list = $("transcript");
     let ticket = null;
+    let customer = null;
     let lines = [];
 
     function showError(message) {
@@ -210,15 +217,18 @@
       setText("t-waiting", formatDuration(waitingSeconds(t)));
       setText("t-channel", channelLabel(t.channel));
       setText("t-reason", reasonLabel(t.reason));
-      setText("t-customer", t.customer_name || t.conversation_id);
+      setText("t-customer", customerLabel(customer));
       setText("t-contact", t.contact);
       setText("t-language", t.language);
       setText("t-assignee", t.assigned_to === me && me ? me + " (bạn / you)" : t.assigned_to);
       const resolved = t.status === "resolved";
-      $("assign").disabled = !works || resolved || t.assigned_to === me;
+      $("assign").disabled = !works || resolved ||
+        (t.assigned_to === me && !$("assign").dataset.retry);
       $("resolve").disabled = !works || (resolved && !$("resolve").dataset.retry);
       $("reply").disabled = !works || resolved;
       $("send").disabled = !works || resolved;
+      $("transfer").disabled = !works || resolved || !$("transfer-to").options.length;
+      $("handback").disabled = !works || resolved || !t.assigned_to;
     }
 
     function lineNode(line) {
@@ -300,6 +310,7 @@
       try {
         const data = await api("GET", "/api/tickets/" + id);
         syncClock(data.now);
+        customer = data.customer;
         renderTicket(data.ticket);
         renderUndelivered(data.undelivered);
         renderLinked(data.linked);
@@ -326,7 +337,13 @@
     }
 
     $("assign").addEventListener("click", function () {
-      act($("assign"), "/api/tickets/" + id + "/assign", {}).catch(function () {});
+      act($("assign"), "/api/tickets/" + id + "/assign", {}).then(function () {
+        delete $("assign").dataset.retry;
+        if (ticket) renderTicket(ticket);
+      }).catch(function () {
+        $("assign").dataset.retry = "1";  // taken but the bot was not paused: allow a retry
+        if (ticket) renderTicket(ticket);
+      });
     });
     $("resolve").addEventListener("click", function () {
       act($("resolve"), "/api/tickets/" + id + "/resolve", {}).then(function () {
@@ -348,6 +365,55 @@
         load();
       } catch (e) { /* shown; the text stays in the box to retry */ }
     }
+    // Canned replies (bot/console/canned.py): "/" at the start of the box lists them,
+    // filtered by what follows; picking one puts its text (filled for this ticket) into
+    // the box to edit before sending.
+    let canned = null;
+    const picker = $("canned-picker");
+    function pickCanned(reply) {
+      $("reply").value = reply.text;
+      picker.hidden = true;
+      $("reply").focus();
+    }
+    async function showPicker() {
+      const value = $("reply").value;
+      if (!value.startsWith("/")) { picker.hidden = true; return; }
+      if (canned === null) {
+        try { canned = (await api("GET", "/api/tickets/" + id + "/canned")).replies; }
+        catch (e) { showError(e.message); canned = []; }
+      }
+      const wanted = value.slice(1).toLowerCase();
+      const found = canned.filter(function (r) {
+        return r.shortcut.includes(wanted) || r.title.toLowerCase().includes(wanted);
+      });
+      picker.replaceChildren();
+      for (const reply of found) {
+        const item = el("li", "canned-option");
+        item.setAttribute("role", "option");
+        item.dataset.shortcut = reply.shortcut;
+        item.appendChild(el("b", null, "/" + reply.shortcut));
+        item.appendChild(el("span", null, " " + (reply.title || reply.text)));
+        item.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          pickCanned(reply);
+        });
+        picker.appendChild(item);
+      }
+      if (!found.length) picker.appendChild(el("li", "muted",
+        "Không có câu mẫu / No canned reply"));
+      picker.hidden = false;
+      picker.dataset.first = found.length ? found[0].shortcut : "";
+    }
+    $("reply").addEventListener("input", showPicker);
+    $("reply").addEventListener("keydown", function (event) {
+      if (picker.hidden) return;
+      if (event.key === "Escape") { picker.hidden = true; return; }
+      if (event.key === "Enter" && !event.ctrlKey && !event.metaKey && picker.dataset.first) {
+        event.preventDefault();
+        pickCanned(canned.find(function (r) { return r.shortcut === picker.dataset.first; }));
+      }
+    });
+
     $("composer").addEventListener("submit", function (event) {
       event.preventDefault();
       send();
@@ -358,6 +424,66 @@
         send();
       }
     });
+
+    // Transfer to a colleague (bot/console/transfer.py).
+    async function loadAgents() {
+      const select = $("transfer-to");
+      try {
+        const agents = (await api("GET", "/api/agents")).agents;
+        select.replaceChildren();
+        for (const a of agents) {
+          if (a.username === me) continue;
+          const option = el("option", null, (a.display_name || a.username) + " (" +
+            a.username + ")" + (a.online ? " ●" : a.available ? "" : " · vắng / away"));
+          option.value = a.username;
+          select.appendChild(option);
+        }
+      } catch (e) { showError(e.message); }
+      $("transfer").disabled = !works || !select.options.length;
+    }
+    $("transfer").addEventListener("click", function () {
+      const to = $("transfer-to").value;
+      if (!to) return;
+      act($("transfer"), "/api/tickets/" + id + "/transfer", { to: to })
+        .then(function () { loadNotes(); }).catch(function () {});
+    });
+    loadAgents();
+    $("handback").addEventListener("click", function () {
+      act($("handback"), "/api/tickets/" + id + "/handback", {})
+        .then(function () { loadNotes(); }).catch(function () {});
+    });
+
+    // Internal notes (bot/console/notes.py): never sent to the customer.
+    function renderNotes(notes) {
+      const box = $("notes");
+      box.replaceChildren();
+      for (const n of notes || []) {
+        const item = el("li", "line note");
+        const meta = el("div", "meta");
+        meta.appendChild(el("span", "time", formatTime(n.created_at)));
+        meta.appendChild(el("span", "who", n.author_name || n.author));
+        item.appendChild(meta);
+        item.appendChild(el("div", "text", n.text));
+        box.appendChild(item);
+      }
+    }
+    async function loadNotes() {
+      try { renderNotes((await api("GET", "/api/tickets/" + id + "/notes")).notes); }
+      catch (e) { showError(e.message); }
+    }
+    $("note-add").disabled = !works;
+    $("note-form").addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const text = $("note").value.trim();
+      if (!text) return;
+      showError("");
+      try {
+        await api("POST", "/api/tickets/" + id + "/notes", { text: text });
+        $("note").value = "";
+        loadNotes();
+      } catch (e) { showError(e.message); }
+    });
+    loadNotes();
 
     load();
     connect(function (message) {
@@ -377,6 +503,75 @@
     }, 1000);
   }
 
+  // --- all tickets: filters and search (bot/console/search.py) -------------------------
+  function searchPage() {
+    const form = $("search-form");
+    const tbody = $("results");
+
+    function showError(message) {
+      $("error").textContent = message || "";
+      $("error").hidden = !message;
+    }
+
+    function render(data) {
+      tbody.replaceChildren();
+      for (const t of data.tickets) {
+        const row = el("tr", "status-" + t.status);
+        row.dataset.ticket = t.id;
+        const idCell = el("td");
+        const link = el("a", null, "#" + t.id);
+        link.href = "/tickets/" + encodeURIComponent(t.id);
+        idCell.appendChild(link);
+        row.appendChild(idCell);
+        row.appendChild(el("td", "status", statusLabel(t.status)));
+        row.appendChild(el("td", "time", formatTime(t.created_at)));
+        row.appendChild(el("td", null, channelLabel(t.channel)));
+        row.appendChild(el("td", null, reasonLabel(t.reason)));
+        row.appendChild(el("td", "customer", customerLabel(t.customer)));
+        row.appendChild(el("td", "last-message", t.last_message || "—"));
+        row.appendChild(el("td", "assignee", t.assigned_to || "—"));
+        row.addEventListener("click", function (event) {
+          if (event.target.tagName !== "A") location.href = link.href;
+        });
+        tbody.appendChild(row);
+      }
+      $("search-total").textContent = data.total + " yêu cầu / tickets";
+    }
+
+    async function run() {
+      const params = new URLSearchParams();
+      for (const [key, value] of new FormData(form).entries()) {
+        if (String(value).trim()) params.set(key, String(value).trim());
+      }
+      history.replaceState(null, "", "/tickets" + (params.toString() ? "?" + params : ""));
+      showError("");
+      try {
+        render(await api("GET", "/api/tickets/search?" + params));
+      } catch (e) { showError(e.message); }
+    }
+    form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
+    run();
+  }
+
+  // The agent's available/away toggle (bot/console/availability.py), on every page.
+  function availabilityToggle() {
+    const button = $("availability");
+    if (!button) return;
+    function show(state) {
+      button.dataset.available = state.available ? "1" : "0";
+      button.textContent = state.available ? "● Sẵn sàng / Available" : "○ Vắng / Away";
+      button.className = "availability " + (state.available ? "on" : "off");
+      button.hidden = false;
+    }
+    api("GET", "/api/availability").then(show).catch(function () {});
+    button.addEventListener("click", function () {
+      api("POST", "/api/availability", { available: button.dataset.available !== "1" })
+        .then(show).catch(function () {});
+    });
+  }
+  availabilityToggle();
+
   if (page === "inbox") inboxPage();
   else if (page === "ticket") ticketPage();
+  else if (page === "search") searchPage();
 })();
