@@ -101,6 +101,6 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     canned.add_routes(app, tickets.engine)
     transfer.add_routes(app)
     availability.add_routes(app)
-    r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     faq_editor.add_routes(app)
+    r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app
