@@ -52,32 +52,7 @@ def import_csv(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[s
         raise CorpusError(problems)
     if not entries:
         raise CorpusError([Problem(str(path), 1, "no entries: refusing to empty the corpus")])
-    root = Path(corpus_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    existing: Dict[str, Path] = {}
-    for file in corpus_files(root):
-        topic = _peek_topic(file)
-        if topic and topic not in existing:
-            existing[topic] = file
-    by_topic: Dict[str, List[Entry]] = {}
-    for e in entries:
-        by_topic.setdefault(e.topic, []).append(e)
-
-    # Render everything first, then swap files in, so a failure leaves the corpus as it was.
-    outputs: Dict[Path, str] = {}
-    for topic, topic_entries in by_topic.items():
-        file = existing.get(topic, root / f"{topic}.yml")
-        outputs[file] = render_topic_yaml(topic, topic_entries, header=_header_comment(file))
-    for file, text in outputs.items():
-        _check_rendered(file, text, by_topic)
-    for file, text in outputs.items():
-        _atomic_write(file, lambda handle, text=text: handle.write(text))
-    removed = []
-    for topic, file in existing.items():
-        if topic not in by_topic and file not in outputs:
-            file.unlink()
-            removed.append(str(file))
-    return {"written": sorted(str(f) for f in outputs), "removed": sorted(removed), "entries": len(entries),
+    return {**export_yaml(entries, corpus_dir), "entries": len(entries),
             "advice": [p for p in problems if p.severity == ADVICE]}
 
 
@@ -95,8 +70,11 @@ def export_yaml(entries: Sequence[Entry], corpus_dir: str | os.PathLike) -> Dict
     by_topic: Dict[str, List[Entry]] = {}
     for e in entries:
         by_topic.setdefault(e.topic, []).append(e)
-    outputs = {existing.get(t, root / f"{t}.yml"): render_topic_yaml(t, es, header=_header_comment(existing.get(t, root / f"{t}.yml")))
-               for t, es in by_topic.items()}
+    # Render everything first, then swap files in, so a failure leaves the corpus as it was.
+    outputs: Dict[Path, str] = {}
+    for topic, topic_entries in by_topic.items():
+        file = existing.get(topic, root / f"{topic}.yml")
+        outputs[file] = render_topic_yaml(topic, topic_entries, header=_header_comment(file))
     for file, text in outputs.items():
         _check_rendered(file, text, by_topic)
     for file, text in outputs.items():
