@@ -74,21 +74,26 @@ async def api_agents(request: web.Request) -> web.Response:
         for u in users if u.active and u.works_tickets]})
 
 
-async def api_transfer(request: web.Request) -> web.Response:
+async def _held_ticket(request: web.Request, user) -> tuple:
+    """(the ticket the request names, which `user` may hand on; the request's JSON body; the
+    optional note's text). Raises Refused."""
     body = await json_body(request)
-    user = user_of(request)
     body = body if isinstance(body, dict) else {}
+    ticket = check_exists(await blocking(request.app[TICKETS].get, int(request.match_info["id"])))
+    check_may_transfer(user, ticket)
+    note = body.get("note")
+    blank = note is None or (isinstance(note, str) and not note.strip())
+    return ticket, body, None if blank else note_text(note)
+
+
+async def api_transfer(request: web.Request) -> web.Response:
+    user = user_of(request)
     try:
-        ticket = check_exists(await blocking(request.app[TICKETS].get,
-                                             int(request.match_info["id"])))
-        check_may_transfer(user, ticket)
+        ticket, body, extra = await _held_ticket(request, user)
         name = body.get("to")
         colleague = await blocking(request.app[USERS].get_user, name) \
             if isinstance(name, str) and name else None
         colleague = check_colleague(ticket, colleague, name)
-        note = body.get("note")
-        blank = note is None or (isinstance(note, str) and not note.strip())
-        extra = None if blank else note_text(note)
     except Refused as refused:
         log.warning("console: transfer by %s refused: %s", user.username, refused.message)
         return json_error(refused.status, refused.message, **refused.extra)
@@ -114,16 +119,9 @@ HANDED_BACK = "Trả lại cho bot / Handed back to the bot"
 
 
 async def api_handback(request: web.Request) -> web.Response:
-    body = await json_body(request)
     user = user_of(request)
-    body = body if isinstance(body, dict) else {}
     try:
-        ticket = check_exists(await blocking(request.app[TICKETS].get,
-                                             int(request.match_info["id"])))
-        check_may_transfer(user, ticket)
-        note = body.get("note")
-        blank = note is None or (isinstance(note, str) and not note.strip())
-        extra = None if blank else note_text(note)
+        ticket, _, extra = await _held_ticket(request, user)
     except Refused as refused:
         log.warning("console: hand-back by %s refused: %s", user.username, refused.message)
         return json_error(refused.status, refused.message, **refused.extra)
