@@ -206,25 +206,28 @@ async def dashboard_view(request: web.Request) -> web.Response:
     return html(dashboard_page.dashboard_page(user_of(request), filters, shop.timezone))
 
 
-async def api_dashboard(request: web.Request) -> web.Response:
+async def _api_filters(request: web.Request):
+    """(the request's filters, None), or (None, the error response: 403 or 400)."""
     refused = _refused(request, api=True)
     if refused is not None:
-        return refused
+        return None, refused
     try:
-        filters = await _request_filters(request)
+        return await _request_filters(request), None
     except FilterError as error:
-        return json_error(400, str(error))
+        return None, json_error(400, str(error))
+
+
+async def api_dashboard(request: web.Request) -> web.Response:
+    filters, refused = await _api_filters(request)
+    if refused is not None:
+        return refused
     return web.json_response(await blocking(dashboard_data, request.app[SETTINGS], filters))
 
 
 async def api_conversations_csv(request: web.Request) -> web.Response:
-    refused = _refused(request, api=True)
+    filters, refused = await _api_filters(request)
     if refused is not None:
         return refused
-    try:
-        filters = await _request_filters(request)
-    except FilterError as error:
-        return json_error(400, str(error))
     text = await blocking(export_csv, request.app[SETTINGS], filters)
     name = f"hotro-conversations-{filters.start}-{filters.end}"
     if filters.channel:

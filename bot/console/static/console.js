@@ -37,6 +37,29 @@
     return node;
   }
 
+  // One ticket as a table row (the inbox and the all-tickets list): `timeCell` is the
+  // third column, the waiting time in the inbox and the creation time in the list.
+  function ticketRow(t, timeCell) {
+    const row = el("tr", "status-" + t.status);
+    row.dataset.ticket = t.id;
+    const idCell = el("td");
+    const link = el("a", null, "#" + t.id);
+    link.href = "/tickets/" + encodeURIComponent(t.id);
+    idCell.appendChild(link);
+    row.appendChild(idCell);
+    row.appendChild(el("td", "status", statusLabel(t.status)));
+    row.appendChild(timeCell);
+    row.appendChild(el("td", null, channelLabel(t.channel)));
+    row.appendChild(el("td", null, reasonLabel(t.reason)));
+    row.appendChild(el("td", "customer", customerLabel(t.customer)));
+    row.appendChild(el("td", "last-message", t.last_message || "—"));
+    row.appendChild(el("td", "assignee", t.assigned_to || "—"));
+    row.addEventListener("click", function (event) {
+      if (event.target.tagName !== "A") location.href = link.href;
+    });
+    return row;
+  }
+
   function setText(id, text) {
     const node = $(id);
     if (node) node.textContent = text === undefined || text === null || text === "" ? "—" : String(text);
@@ -148,26 +171,9 @@
     function render() {
       tbody.replaceChildren();
       for (const t of tickets) {
-        const row = el("tr", "status-" + t.status);
-        row.dataset.ticket = t.id;
-        const idCell = el("td");
-        const link = el("a", null, "#" + t.id);
-        link.href = "/tickets/" + encodeURIComponent(t.id);
-        idCell.appendChild(link);
-        row.appendChild(idCell);
-        row.appendChild(el("td", "status", statusLabel(t.status)));
         const waiting = el("td", "waiting", formatDuration(waitingSeconds(t)));
         waiting.dataset.created = t.created_at;
-        row.appendChild(waiting);
-        row.appendChild(el("td", null, channelLabel(t.channel)));
-        row.appendChild(el("td", null, reasonLabel(t.reason)));
-        row.appendChild(el("td", "customer", customerLabel(t.customer)));
-        row.appendChild(el("td", "last-message", t.last_message || "—"));
-        row.appendChild(el("td", "assignee", t.assigned_to || "—"));
-        row.addEventListener("click", function (event) {
-          if (event.target.tagName !== "A") location.href = link.href;
-        });
-        tbody.appendChild(row);
+        tbody.appendChild(ticketRow(t, waiting));
       }
       $("empty").hidden = tickets.length > 0;
     }
@@ -516,24 +522,7 @@
     function render(data) {
       tbody.replaceChildren();
       for (const t of data.tickets) {
-        const row = el("tr", "status-" + t.status);
-        row.dataset.ticket = t.id;
-        const idCell = el("td");
-        const link = el("a", null, "#" + t.id);
-        link.href = "/tickets/" + encodeURIComponent(t.id);
-        idCell.appendChild(link);
-        row.appendChild(idCell);
-        row.appendChild(el("td", "status", statusLabel(t.status)));
-        row.appendChild(el("td", "time", formatTime(t.created_at)));
-        row.appendChild(el("td", null, channelLabel(t.channel)));
-        row.appendChild(el("td", null, reasonLabel(t.reason)));
-        row.appendChild(el("td", "customer", customerLabel(t.customer)));
-        row.appendChild(el("td", "last-message", t.last_message || "—"));
-        row.appendChild(el("td", "assignee", t.assigned_to || "—"));
-        row.addEventListener("click", function (event) {
-          if (event.target.tagName !== "A") location.href = link.href;
-        });
-        tbody.appendChild(row);
+        tbody.appendChild(ticketRow(t, el("td", "time", formatTime(t.created_at))));
       }
       $("search-total").textContent = data.total + " yêu cầu / tickets";
     }
