@@ -42,6 +42,7 @@ BAKERY = [
     ("Có tuyển nhân viên không?", "Tiệm đang tuyển thợ làm bánh ca sáng; gửi hồ sơ về tuyendung@banhmay.vn."),
     ("Có làm bánh cưới không?", "Có, bánh cưới 3 tầng từ 2.500.000đ, đặt trước 2 tuần để thử vị."),
 ]
+BAKERY_NAME = "Tiệm Bánh Mây"
 NEW_ENTRY = ("Có giao bánh tận nhà không?",
              "Có, tiệm giao bánh tận nhà trong bán kính 5 km, phí 15.000đ, miễn phí cho đơn từ 300.000đ.")
 
@@ -70,6 +71,7 @@ def bakery(model, tmp_path_factory):
     settings["kb"] = {**settings["kb"], "corpus_dir": str(root / "knowledge_base"),
                       "index_dir": str(root / "kb_index")}
     settings["handoff"] = {**settings["handoff"], "database_url": f"sqlite:///{root / 'hotro.db'}"}
+    settings["support"] = {**settings["support"], "name": BAKERY_NAME}
     config = root / "hotro.yml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     imported = hotro("kb", "import", str(sheet), config=config)
@@ -97,6 +99,14 @@ def test_the_first_reply_is_the_answer_from_a_plain_sheet(bakery, message, quest
     stack, _, _ = bakery
     reply = Customer(stack).say(message)
     assert [m.get("text") for m in reply] == [answer_of(question)], reply
+
+
+def test_an_off_topic_question_is_refused_in_the_bakerys_name_not_a_shops(bakery):
+    stack, _, _ = bakery
+    reply = Customer(stack).says_text("hôm nay thời tiết hà nội thế nào")
+    assert BAKERY_NAME in reply, reply
+    # nothing of the sample shop's trade ("đơn hàng, giao hàng, đổi trả...") in a bakery's refusal
+    assert "đơn hàng" not in reply and "đổi trả" not in reply, reply
 
 
 def test_an_entry_added_while_the_bot_runs_is_answered_without_a_retrain(bakery):
