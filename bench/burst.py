@@ -1,0 +1,84 @@
+"""How long a burst of messages from one customer takes: Rasa's lock store against hotro's.
+
+  .venv/bin/python bench/burst.py [--rounds 5]      (prints one markdown table)
+
+Starts the stack as `hotro run` does (latest model, free ports, a scratch var dir) once
+with Rasa's in-memory lock store and once with hotro's (endpoints.yml), and in each sends
+the 8 messages of tests/integration/test_burst.py at once from one new sender per round.
+A burst's time runs from sending to the last reply; one message's is its own request's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from bot.settings import PROJECT_DIR
+from bot.stack import Stack, free_port, latest_model
+from tests.integration.test_burst import BURST
+
+HOTRO_LOCK = "type: bot.lock_store.PromptLockStore"
+
+
+def burst(stack: Stack, sender: str) -> tuple[float, list[float]]:
+    def say(text: str) -> float:
+        started = time.monotonic()
+        reply = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=120,
+                              json={"sender": sender, "message": text})
+        assert reply.ok and reply.json(), reply.text
+        return time.monotonic() - started
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(BURST)) as pool:
+        each = list(pool.map(say, BURST))
+    return time.monotonic() - started, each
+
+
+def measure(endpoints: Path, rounds: int, tmp: Path) -> dict:
+    stack = Stack(model=latest_model(PROJECT_DIR / "models"), var_dir=tmp,
+                  rasa_port=free_port(), action_port=free_port(), console_port=free_port(),
+                  endpoints=endpoints)
+    try:
+        stack.start()
+        burst(stack, "bench-warm-up")
+        totals, each = [], []
+        for n in range(rounds):
+            total, times = burst(stack, f"bench-burst-{n}-{os.getpid()}")
+            totals.append(total)
+            each += times
+    finally:
+        stack.stop()
+    return {"burst": statistics.median(totals), "worst": max(totals),
+            "p50": statistics.median(each)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    ours = (PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")
+    assert HOTRO_LOCK in ours, "endpoints.yml no longer names hotro's lock store"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rasas = Path(tmp) / "endpoints-rasa.yml"
+        rasas.write_text(ours.replace(HOTRO_LOCK, "type: in_memory"), encoding="utf-8")
+        for name, endpoints in [("Rasa's InMemoryLockStore (before)", rasas),
+                                ("hotro's PromptLockStore (after)", PROJECT_DIR / "endpoints.yml")]:
+            var = Path(tmp) / name.split()[0].strip("'")
+            rows.append((name, measure(endpoints, args.rounds, var)))
+    print(f"{os.cpu_count()} cores; `bench/burst.py --rounds {args.rounds}`: {len(BURST)} messages "
+          f"sent at once by one customer over REST, median of {args.rounds} bursts\n")
+    print("| lock store | whole burst (s) | slowest burst (s) | one message, p50 (s) |")
+    print("|---|---|---|---|")
+    for name, r in rows:
+        print(f"| {name} | {r['burst']:.2f} | {r['worst']:.2f} | {r['p50']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
