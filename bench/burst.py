@@ -2,9 +2,10 @@
 
   .venv/bin/python bench/burst.py [--rounds 5]      (prints one markdown table)
 
-Starts the stack as `hotro run` does (latest model, free ports, a scratch var dir) once
-with Rasa's in-memory lock store and once with hotro's (endpoints.yml), and in each sends
-the 8 messages of tests/integration/test_burst.py at once from one new sender per round.
+Starts the stack as `hotro run` does (latest model, free ports, a scratch var dir) with
+each lock store: Rasa's in-memory one and hotro's (endpoints.yml), and, when redis-server
+is installed, Rasa's Redis one and hotro's on a scratch redis-server. In each it sends the
+8 messages of tests/integration/test_burst.py at once from one new sender per round.
 A burst's time runs from sending to the last reply. Rasa serves a conversation's messages
 one at a time, so the same 8 sent one after another (each once the previous is answered)
 are the least a burst can take: the table shows both.
@@ -13,12 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Optional
 
+import redis
 import requests
 
 from bot.settings import PROJECT_DIR
@@ -65,6 +71,29 @@ def measure(endpoints: Path, rounds: int, tmp: Path) -> dict:
             "sequence": statistics.median(sequences)}
 
 
+@contextmanager
+def scratch_redis(tmp: Path) -> Iterator[Optional[int]]:
+    """A redis-server on a free port for the run (its port), or None when not installed."""
+    if shutil.which("redis-server") is None:
+        yield None
+        return
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no", "--dir", str(tmp)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -72,13 +101,18 @@ def main() -> None:
     ours = (PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")
     assert HOTRO_LOCK in ours, "endpoints.yml no longer names hotro's lock store"
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rasas = Path(tmp) / "endpoints-rasa.yml"
-        rasas.write_text(ours.replace(HOTRO_LOCK, "type: in_memory"), encoding="utf-8")
-        for name, endpoints in [("Rasa's InMemoryLockStore (before)", rasas),
-                                ("hotro's PromptLockStore (after)", PROJECT_DIR / "endpoints.yml")]:
-            var = Path(tmp) / name.split()[0].strip("'")
-            rows.append((name, measure(endpoints, args.rounds, var)))
+    with tempfile.TemporaryDirectory() as tmp, scratch_redis(Path(tmp)) as redis_port:
+        stores = [("Rasa's InMemoryLockStore (before)", "type: in_memory"),
+                  ("hotro's PromptLockStore (after)", HOTRO_LOCK)]
+        if redis_port:
+            at = f"\n  url: 127.0.0.1\n  port: {redis_port}\n  db: 1"
+            stores += [("Rasa's RedisLockStore (before)", "type: redis" + at),
+                       ("hotro's PromptRedisLockStore (after)",
+                        "type: bot.lock_store.PromptRedisLockStore" + at)]
+        for n, (name, lock_store) in enumerate(stores):
+            endpoints = Path(tmp) / f"endpoints-{n}.yml"
+            endpoints.write_text(ours.replace(HOTRO_LOCK, lock_store), encoding="utf-8")
+            rows.append((name, measure(endpoints, args.rounds, Path(tmp) / f"stack-{n}")))
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
           f"`bench/burst.py --rounds {args.rounds}`: {len(BURST)} messages sent at once by one "
           f"customer over REST, median of {args.rounds} bursts\n")
