@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from bot.console.commands import add_console_commands
@@ -32,6 +33,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=PROJECT_DIR)
 
 
+class StartupReport:
+    """What `hotro run` prints while its processes start: every 10 s which one it waits
+    for, and the FAQ index's build as the action server logs it (on a first start, or
+    after the FAQ changed while the bot was stopped; later starts only load the index)."""
+
+    EVERY = 10.0  # seconds between "still waiting" lines
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self.stopping = stopping  # Ctrl-C while starting
+        self.started = time.monotonic()
+        self.said_at = 0.0  # seconds: the last "waiting for"
+        self.read_up_to: dict = {}  # log path -> bytes already read
+
+    def __call__(self, service) -> None:
+        if self.stopping.is_set():
+            raise InterruptedError("stopped while starting")
+        seconds = time.monotonic() - self.started
+        for line in self._new_lines(service.log_path):
+            if " bot.kb." in line:  # "2026-... INFO     bot.kb.service  - building ..."
+                print(f"  {seconds:4.0f} s  FAQ index: {line.split(' - ', 1)[-1].strip()}", flush=True)
+        if seconds - self.said_at >= self.EVERY:
+            self.said_at = seconds
+            print(f"  {seconds:4.0f} s  waiting for the {service.name}...", flush=True)
+
+    def _new_lines(self, path: Path) -> list:
+        try:
+            with open(path, "rb") as log:
+                log.seek(self.read_up_to.get(path, 0))
+                chunk = log.read()
+        except OSError:
+            return []
+        complete = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written waits
+        self.read_up_to[path] = self.read_up_to.get(path, 0) + len(complete)
+        return complete.decode("utf-8", errors="replace").splitlines()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, latest_model
 
@@ -41,16 +78,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if model is None:
         print("no trained model in models/: run `hotro train`", file=sys.stderr)
         return 1
-    stack = Stack(model=model, var_dir=VAR_DIR, rasa_port=args.port,
+    stack = Stack(model=model, var_dir=Path(args.var_dir), rasa_port=args.port,
                   action_port=args.action_port, console_port=args.console_port,
                   host=args.host)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    print("starting the action server, the Rasa server and the console (about a minute)...",
+    print("starting the action server and the console, then the Rasa server once the action "
+          "server has loaded the FAQ index (a first start builds it: a few minutes)...",
           flush=True)
     try:
-        stack.start()
+        # A slow machine's first start builds the FAQ index for minutes, and says so.
+        stack.start(timeout=3600, waiting=StartupReport(stopping))
         print(f"""
 hotro is running.
   Website widget demo:     {stack.rasa_url}/webhooks/widget/demo
@@ -60,14 +99,12 @@ hotro is running.
   Rasa HTTP API:           {stack.rasa_url}/status
   Agent console:           {stack.console_url}  (first admin: hotro user add NAME --role admin)
   Action server:           {stack.action_url}/health
-  Logs:                    {VAR_DIR / 'logs'}
-Press Ctrl-C to stop.""", flush=True)
+  Logs:                    {stack.var_dir / 'logs'}
+A process that stops is started again. Press Ctrl-C to stop.""", flush=True)
         while not stopping.wait(1):
-            dead = [s for s in stack.services if not s.is_running()]
-            if dead:
-                print(f"{dead[0].name} stopped unexpectedly; see {dead[0].log_path}",
-                      file=sys.stderr)
-                return 1
+            stack.supervise()
+        return 0
+    except InterruptedError:
         return 0
     finally:
         print("stopping hotro...", flush=True)
@@ -138,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--action-port", type=int, default=5055)
     run.add_argument("--console-port", type=int, default=5080)
     run.add_argument("--no-train", action="store_true", help="use the latest model as it is")
+    run.add_argument("--var-dir", default=str(VAR_DIR),
+                     help="where the tracker store and the logs go (default: var/)")
     run.set_defaults(func=cmd_run)
 
     evaluate = commands.add_parser("eval", help="evaluate NLU or FAQ search on labelled data")

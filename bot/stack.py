@@ -1,10 +1,16 @@
-"""Starts and stops hotro's processes (action server, Rasa server, console) as one stack.
+"""Starts, supervises and stops hotro's processes (action server, Rasa server, console).
 
 `hotro run` uses it for the real thing and the test suite uses it to start the same
 processes on free loopback ports, so both exercise one start-up path.
+
+The action server starts first and the Rasa server only once it answers: the action
+server loads (on a first start, builds) the FAQ index before it listens, so a customer
+can reach the bot only when it can answer, and the index is built once, not by both.
+`supervise()` restarts a process that died, with backoff; the others keep serving.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -15,11 +21,17 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from bot.settings import PROJECT_DIR
 
 BIN = Path(sys.executable).parent
+log = logging.getLogger("hotro.stack")
+Waiting = Callable[["Service"], None]  # called while a service is not ready yet
+
+# A crashed process is started again after 1, 2, 4 ... seconds, at most a minute apart;
+# one that then runs for STABLE_AFTER seconds starts again at 1 s if it crashes again.
+FIRST_BACKOFF, MAX_BACKOFF, STABLE_AFTER = 1.0, 60.0, 60.0
 
 
 def free_port() -> int:
@@ -49,8 +61,12 @@ class Service:
     log_path: Path
     env: Dict[str, str] = field(default_factory=dict)  # this service's own variables
     process: Optional[subprocess.Popen] = None
+    started_at: float = 0.0
+    crashes: int = 0  # in a row, without a stable run in between
+    restart_at: Optional[float] = None  # when a crashed service is due to start again
 
     def start(self, env: Dict[str, str]) -> None:
+        self.started_at = time.monotonic()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         # Own process group, so stopping the stack also stops what a service spawned.
@@ -91,6 +107,7 @@ class Stack:
     console_port: int = 5080
     host: str = "127.0.0.1"
     credentials: Path = PROJECT_DIR / "credentials.yml"
+    endpoints: Path = PROJECT_DIR / "endpoints.yml"
     extra_env: Dict[str, str] = field(default_factory=dict)
     services: List[Service] = field(default_factory=list)
 
@@ -133,7 +150,7 @@ class Stack:
                 "rasa server",
                 [str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
                  "--interface", self.host, "--port", str(self.rasa_port),
-                 "--model", str(self.model), "--endpoints", "endpoints.yml",
+                 "--model", str(self.model), "--endpoints", str(self.endpoints),
                  "--credentials", str(self.credentials)],
                 f"{self.rasa_url}/status", logs / "rasa.log",
             ),
@@ -145,19 +162,33 @@ class Stack:
             ),
         ]
 
-    def start(self, timeout: float = 300) -> None:
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def start(self, timeout: float = 300, waiting: Optional[Waiting] = None) -> None:
+        """Starts every service, the Rasa server once the action server is ready."""
         if not self.services:
             self.build()
         env = self.env()
+        started = time.monotonic()
+        rasa = self.service("rasa server")
         for service in self.services:
-            if not service.is_running():
+            if service is not rasa and not service.is_running():
                 service.start(env)
-        self.wait_ready(timeout)
+        self.wait_ready([self.service("action server")], timeout, waiting)
+        if not rasa.is_running():
+            rasa.start(env)
+        self.wait_ready(None, timeout - (time.monotonic() - started), waiting)
 
-    def wait_ready(self, timeout: float = 300) -> None:
+    def wait_ready(self, services: Optional[List[Service]] = None, timeout: float = 300,
+                   waiting: Optional[Waiting] = None) -> None:
+        """Until each of `services` (default: all) answers its health check. `waiting(service)`
+        is called about once a second while one does not."""
         deadline = time.monotonic() + timeout
-        for service in self.services:
+        for service in services or self.services:
             while not _ready(service.health_url):
+                if waiting:
+                    waiting(service)
                 if not service.is_running():
                     raise RuntimeError(
                         f"{service.name} exited with code {service.process.returncode}; "
@@ -169,6 +200,26 @@ class Stack:
                         f"{_tail(service.log_path)}"
                     )
                 time.sleep(0.5)
+
+    def supervise(self) -> None:
+        """Starts again, with backoff, each service that exited; call it every second or so."""
+        now = time.monotonic()
+        for service in self.services:
+            if service.is_running():
+                if service.crashes and now - service.started_at >= STABLE_AFTER:
+                    service.crashes = 0
+                continue
+            if service.restart_at is None:
+                delay = min(FIRST_BACKOFF * 2 ** service.crashes, MAX_BACKOFF)
+                service.crashes += 1
+                service.restart_at = now + delay
+                log.error("%s exited with code %s; starting it again in %g s (see %s)",
+                          service.name, service.process.returncode if service.process else None,
+                          delay, service.log_path)
+            elif now >= service.restart_at:
+                service.restart_at = None
+                service.start(self.env())
+                log.warning("%s started again (restart %d in a row)", service.name, service.crashes)
 
     def stop(self) -> None:
         for service in reversed(self.services):

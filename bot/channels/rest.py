@@ -15,6 +15,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.channels import action_fallback
 from bot.limits import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class CheckedRestInput(RestInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
+        action_fallback.install(blueprint)
 
         @blueprint.middleware("request")
         async def reject_bad_input(request: Request) -> Optional[response.HTTPResponse]:

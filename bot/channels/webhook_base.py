@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import action_fallback
 from bot.handoff.handoff import hand_off_undelivered
 from bot.limits import MAX_MESSAGE_CHARS
 
@@ -247,6 +248,7 @@ class WebhookInputMixin:
 
     def _add_webhook_routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
         """GET / health and POST /webhook, which never answers 500."""
+        action_fallback.install(blueprint)
 
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

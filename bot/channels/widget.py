@@ -52,6 +52,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.catalogue import bilingual_text
+from bot.channels import action_fallback
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
 from bot.channels.webhook_base import ChannelStore, default_db_path
 
@@ -309,6 +310,7 @@ class WidgetInput(SocketIOInput):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         self.sio = sio
         bp = QuietSocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
+        action_fallback.install(bp)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -3,7 +3,9 @@
 Reasons: the customer asked (`request_human`), the bot failed twice in a row
 (`bot_failed_twice`), or the FAQ search was unsure and the customer took the offer of a
 person (`low_confidence`); a message the customer's channel refused to deliver
-(`undelivered`, see handoff.hand_off_undelivered) also reaches a person. A failed turn
+(`undelivered`, see handoff.hand_off_undelivered) also reaches a person, and so does a
+message the bot could not answer because its action server was down (`bot_unavailable`,
+bot/channels/action_fallback.py). A failed turn
 is one whose bot reply carries the metadata `failure: true` (set by the fallback and
 FAQ actions) or whose intent was nlu_fallback or out_of_scope: `is_failed_turn`, the one
 definition the handoff rule and the support metrics share.
@@ -16,6 +18,7 @@ REQUEST_HUMAN = "request_human"
 FAILED_TWICE = "bot_failed_twice"
 LOW_CONFIDENCE = "low_confidence"
 UNDELIVERED = "undelivered"
+BOT_UNAVAILABLE = "bot_unavailable"  # the action server was down: the bot could not answer
 CALLBACK = "callback"  # the customer left a phone number or email with no ticket open
 # Intents whose reply did not help: not understood, or "I only handle the shop's matters"
 # (many of those are questions about the shop the FAQ does not cover).

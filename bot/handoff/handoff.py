@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.handoff.decision import CALLBACK, UNDELIVERED
 from bot.handoff.office_hours import is_open
@@ -62,6 +62,19 @@ def person_has_conversation(conversation_id: str) -> bool:
     after the customer was away, must not undo that)."""
     ticket = ticket_store().open_ticket_for(conversation_id)
     return ticket is not None and bool(ticket.assigned_to)
+
+
+def session_start_events(conversation_id: str, slots: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The events of a new conversation session: Rasa's own (slots carried over, as
+    domain.yml's carry_over_slots_to_new_session), but still paused while an agent holds
+    the conversation, e.g. when the customer writes again the next morning."""
+    events: List[Dict[str, Any]] = [{"event": "session_started"}]
+    events += [{"event": "slot", "name": name, "value": value}
+               for name, value in (slots or {}).items() if value is not None]
+    if person_has_conversation(conversation_id):
+        events.append({"event": "pause"})
+    events.append({"event": "action", "name": "action_listen"})
+    return events
 
 
 def note_order_id(ticket: Ticket, events: Sequence[Dict[str, Any]]) -> Ticket:

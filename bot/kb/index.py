@@ -16,6 +16,7 @@ the versioned on-disk store (bot/kb/index_store.py).
 """
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ import numpy as np
 from bot.embedders import Embedder
 from bot.kb.corpus import Entry
 from bot.text import detect_language, normalize, prepare
+
+log = logging.getLogger(__name__)
 
 # Bump when the text put into the embedder changes: vectors of older builds are then re-made.
 TEXT_VERSION = 1
@@ -121,12 +124,32 @@ def embed_units(embedder: Embedder, units: Sequence[Tuple[int, str]], params: In
 
 
 def _progress(total: int, desc: str):
+    """A bar on a terminal; in a server's log (`hotro run` shows it on a first start), a
+    line every tenth of the way."""
+    if not sys.stderr.isatty():
+        return _LoggedProgress(total, desc)
     try:
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
     except ImportError:  # pragma: no cover
         return None
+
+
+class _LoggedProgress:
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.desc, self.done, self.next_tenth = total, desc, 0, 1
+        log.info("%s: %d texts", desc, total)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.done * 10 >= self.next_tenth * self.total:
+            self.next_tenth = self.done * 10 // self.total + 1
+            log.info("%s: %d%% (%d/%d texts)", self.desc, self.done * 100 // self.total,
+                     self.done, self.total)
+
+    def close(self) -> None:
+        pass
 
 
 # Unrelated sentences: their mean similarity is the embedder's "nothing in common" level,

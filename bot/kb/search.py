@@ -450,6 +450,7 @@ def fit_index_decision(data: IndexData, settings: Optional[Dict[str, Any]] = Non
     """build_index's hook: the calibrated decision model of freshly built index data."""
     kb_settings = _kb_section(settings)
     kb = KnowledgeBase(data, params=SearchParams.from_settings(kb_settings))
+    log.info("fitting the answer decision to the %d FAQ entries (about 10 s per 100)", len(data.entries))
     return fit_decision(kb, **decision_policy(kb_settings)).to_dict()
 
 

@@ -95,7 +95,7 @@ class _Service:
         except (IndexMissingError, IndexMismatchError, IndexCorruptError) as exc:
             log.info("FAQ index needs building: %s", exc)
             try:
-                report = build_index(self.corpus_dir, self.index_dir, self.embedder_spec, progress=False,
+                report = build_index(self.corpus_dir, self.index_dir, self.embedder_spec, progress=True,
                                      decision=lambda data: fit_index_decision(data, self.settings))
                 log.info(report.summary())
             except CorpusError as corpus_exc:
@@ -228,7 +228,7 @@ class _Service:
                 decision = lambda data: carried  # noqa: E731
             else:
                 decision = lambda data: fit_index_decision(data, self.settings)  # noqa: E731
-            report = build_index(f"store v{version}", self.index_dir, self.embedder_spec, progress=False,
+            report = build_index(f"store v{version}", self.index_dir, self.embedder_spec, progress=True,
                                  decision=decision, entries=entries, **self._index_kwargs())
             log.info("FAQ store version %d: %s", version, report.summary())
             kb = KnowledgeBase.load(self.index_dir, self.embedder_spec, settings=self.settings)

@@ -19,6 +19,7 @@
     low_confidence: "Bot không chắc chắn / Low confidence",
     callback: "Hẹn gọi lại / Call-back request",
     undelivered: "Tin nhắn chưa gửi được tới khách / Message not delivered",
+    bot_unavailable: "Bot gián đoạn, chưa trả lời khách / Bot was down, not answered",
   };
   const CHANNELS = {
     rest: "REST", socketio: "Website", widget: "Website", messenger: "Messenger",

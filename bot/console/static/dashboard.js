@@ -10,6 +10,7 @@
     request_human: "Khách yêu cầu / Asked for a person",
     low_confidence: "Bot không chắc / Low confidence",
     bot_failed_twice: "Bot không hiểu 2 lần / Failed twice",
+    bot_unavailable: "Bot gián đoạn / Bot was down",
   };
   const COLORS = ["#0b5cad", "#e07a1f", "#2a9d8f", "#c0392b", "#8e44ad", "#7f8c8d"];
   const charts = {};
