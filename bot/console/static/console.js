@@ -301,8 +301,7 @@
       }
       if (!data.suggestions.length) {
         status.textContent = "Không có mục FAQ nào đủ khớp với “" + data.message.text +
-          "” (điểm cao nhất / best score " + data.best.toFixed(2) + " < ngưỡng / floor " +
-          data.floor.toFixed(2) + ") / No good FAQ match";
+          "” (điểm cao nhất / best score " + data.best.toFixed(2) + ") / No good FAQ match";
         return;
       }
       status.textContent = "Cho tin nhắn / For the message: “" + data.message.text + "”";
