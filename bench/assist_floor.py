@@ -41,31 +41,35 @@ def main() -> int:
     kb = KnowledgeBase.from_entries(load_corpus(PROJECT / "knowledge_base"), settings=settings)
     floor = kb.decision_model.suggest_floor
     queries = read_queries_csv(BENCH / "data" / "kb_dev_queries.csv")
+    fixed = kb.params.suggest_threshold
+
+    def above(query: str, cut: float):
+        return [h.entry_id for h in kb.search(query, k=SHOWN) if h.score >= cut]
+
     rules = {
         "shipped: the bot's decision is not \"don't know\", and its suggestion floor "
-        f"(vi {floor:.2f}, en none)": lambda q: [s["entry_id"] for s in suggest(kb, q, "vi")["suggestions"]],
-        f"calibrated suggestion floor alone ({floor:.2f})":
-            lambda q: [h.entry_id for h in kb.search(q, k=SHOWN) if h.score >= floor],
-        f"fixed kb.suggest_threshold ({kb.params.suggest_threshold:.2f})":
-            lambda q: [h.entry_id for h in kb.search(q, k=SHOWN) if h.score >= kb.params.suggest_threshold],
-        "fixed 0.45": lambda q: [h.entry_id for h in kb.search(q, k=SHOWN) if h.score >= 0.45],
-        "no floor (the top 3, always)": lambda q: [h.entry_id for h in kb.search(q, k=SHOWN)],
+        f"(vi {floor:.2f}, en none)":
+            lambda q: [s["entry_id"] for s in suggest(kb, q, "vi")["suggestions"]],
+        f"calibrated suggestion floor alone ({floor:.2f})": lambda q: above(q, floor),
+        f"fixed kb.suggest_threshold ({fixed:.2f})": lambda q: above(q, fixed),
+        "fixed 0.45": lambda q: above(q, 0.45),
+        "no floor (the top 3, always)": lambda q: above(q, 0.0),
     }
     groups = {"vi": [], "en": [], "out of scope": []}
     for q in queries:
         groups[group_of(q)].append(q)
-    lines = [f"| rule | vi: right entry shown (n={len(groups['vi'])}) | en: right entry shown "
-             f"(n={len(groups['en'])}) | out of scope: anything shown (n={len(groups['out of scope'])}) |",
-             "|---|---|---|---|"]
+    n = {group: len(items) for group, items in groups.items()}
+    lines = [f"| rule | vi: right entry shown (n={n['vi']}) | en: right entry shown (n={n['en']}) "
+             f"| out of scope: anything shown (n={n['out of scope']}) |", "|---|---|---|---|"]
     for name, shown_for in rules.items():
         cells = []
         for group, items in groups.items():
             shown = [shown_for(q.text) for q in items]
             if group == "out of scope":
-                n = sum(1 for s in shown if s)
+                count = sum(1 for s in shown if s)
             else:
-                n = sum(1 for q, s in zip(items, shown) if q.expected_id in s)
-            cells.append(f"{n / len(items):.1%} ({n})")
+                count = sum(1 for q, s in zip(items, shown) if q.expected_id in s)
+            cells.append(f"{count / len(items):.1%} ({count})")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
