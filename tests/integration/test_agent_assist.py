@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import time
 
-import sqlalchemy
+from tests.integration.conftest import console_open
 
 
 def test_the_agent_sends_the_suggested_answer_and_the_customer_gets_it(
         stack, agent, tickets, socket_customer, wait_ticket):
     console = stack.console_url
-    agent.get(f"{console}/", timeout=30).raise_for_status()  # online: the handoff pauses the bot
-    try:
+    with console_open(stack, agent, tickets):  # an agent online: the handoff pauses the bot
         socket_customer.send("cho mình gặp nhân viên với")
         socket_customer.wait_for("đã chuyển bạn đến nhân viên")
         ticket = wait_ticket(socket_customer.session_id)
@@ -34,6 +33,3 @@ def test_the_agent_sends_the_suggested_answer_and_the_customer_gets_it(
         assert socket_customer.wait_for(reply)["text"] == reply
         # The bot had said nothing to the question: the agent has the conversation.
         assert sum("20.000đ" in (m.get("text") or "") for m in socket_customer.received) == 1
-    finally:
-        with tickets.session() as session, session.begin():
-            session.execute(sqlalchemy.text("DELETE FROM agent_presence"))

@@ -24,11 +24,11 @@ from datetime import date
 from statistics import median
 
 import pytest
-import sqlalchemy
 
 from bot.analytics.events import read_events
 from bot.analytics.metrics import metrics
 from tests.conftest import Customer, SocketCustomer
+from tests.integration.conftest import console_open
 from tests.unit.test_analytics import SHOP, at
 
 TUESDAY, MONDAY = date(2026, 11, 17), date(2026, 11, 16)
@@ -130,11 +130,9 @@ UNSURE_THEN_PERSON = ["galaxy nebula quasar", "/request_human"]  # English; the 
 
 @pytest.fixture(scope="module")
 def online(stack, agent, tickets):
-    """The console's agent, online for this module only: later tests expect nobody online."""
-    agent.get(f"{stack.console_url}/", timeout=30).raise_for_status()
-    yield agent
-    with tickets.session() as session, session.begin():
-        session.execute(sqlalchemy.text("DELETE FROM agent_presence"))
+    """The console's agent, online for this module only."""
+    with console_open(stack, agent, tickets):
+        yield agent
 
 
 @pytest.fixture(scope="module")
