@@ -5,8 +5,8 @@ Customers on two channels (REST and the widget) get an FAQ answer, suggestions t
 leave, the FAQ's "don't know", two messages the bot cannot take and a handoff, "not
 understood" and the offer of a person (in English), or ask for a person outright; an agent
 in the console replies and resolves, and the customers rate 1 to 5 or leave the survey
-unanswered. The events are read back from the broker's table
-and handed to bot.analytics.metrics.
+unanswered. The events are read back from the broker's table and handed to
+bot.analytics.metrics.
 
 Rasa stamps events with the clock, and a test cannot wait a day or for the shop to close,
 so each conversation's events are moved in time as a whole (what happens inside it keeps
@@ -64,18 +64,20 @@ def overnight(events, handoff_at):
                              for e in events[reply:]]
 
 
-# --- the conversations --------------------------------------------------------------
+# --- the conversations: each returns (sender id, the last text the customer got) -------
 
 def rest_answered(stack):
     customer = Customer(stack)
-    assert "20.000đ" in customer.says_text("phí ship về hà nội bao nhiêu vậy shop")
-    return customer.sender
+    last = customer.say("phí ship về hà nội bao nhiêu vậy shop")[-1]["text"]
+    assert "20.000đ" in last
+    return customer.sender, last
 
 
 def rest_dont_know(stack):
     customer = Customer(stack)  # a shop question the FAQ does not answer
-    assert "chưa có câu trả lời chắc chắn" in customer.says_text("shop có bán kính mắt không")
-    return customer.sender
+    last = customer.say("shop có bán kính mắt không")[-1]["text"]
+    assert "chưa có câu trả lời chắc chắn" in last
+    return customer.sender, last
 
 
 def rest_suggested(stack, pick: bool):
@@ -84,8 +86,9 @@ def rest_suggested(stack, pick: bool):
     assert reply[0]["text"].startswith("Bạn muốn hỏi về nội dung nào"), reply
     if pick:
         payload = next(b["payload"] for b in reply[0]["buttons"] if "shipping-fee" in b["payload"])
-        assert "20.000đ nội thành" in customer.says_text(payload)
-    return customer.sender
+        reply = customer.say(payload)
+        assert "20.000đ nội thành" in reply[-1]["text"]
+    return customer.sender, reply[-1]["text"]
 
 
 def widget_handoff(stack, agent, wait_ticket, messages, rating=None, words=VI_WORDS):
@@ -107,11 +110,11 @@ def widget_handoff(stack, agent, wait_ticket, messages, rating=None, words=VI_WO
         customer.wait_for(f"mình là Lan (#{ticket.id})")
         agent.post(f"{console}/api/tickets/{ticket.id}/resolve", json={},
                    timeout=30).raise_for_status()
-        customer.wait_for(rating_question)
+        last = customer.wait_for(rating_question)
         if rating is not None:
             customer.send(f'/rate{{"rating": "{rating}"}}')
-            customer.wait_for(thanks)
-        return customer.session_id
+            last = customer.wait_for(thanks)
+        return customer.session_id, last["text"]
     finally:
         customer.close()
 
@@ -155,11 +158,17 @@ def mix(stack, online, wait_ticket):
         "monday_answered": rest_answered(stack),
         "monday_overnight": widget_handoff(stack, online, wait_ticket, ASK_PERSON, 5),
     }
-    events = read_events(str(stack.var_dir / "events.db"))
-    by_name = {name: [e for e in events if e.get("sender_id") == sender]
-               for name, sender in senders.items()}
-    assert all(by_name.values()), {n: len(e) for n, e in by_name.items()}
-    return by_name
+    # Rasa publishes a turn's events as it saves the tracker: wait for each last reply.
+    deadline = time.monotonic() + 30
+    while True:
+        events = read_events(str(stack.var_dir / "events.db"))
+        published = {(e.get("sender_id"), e.get("text")) for e in events if e["event"] == "bot"}
+        if all(last in published for last in senders.values()):
+            break
+        assert time.monotonic() < deadline, "the broker is missing the last replies"
+        time.sleep(0.5)
+    return {name: [e for e in events if e.get("sender_id") == sender]
+            for name, (sender, _) in senders.items()}
 
 
 TUESDAY_REST = ["answered", "picked", "not_picked", "dont_know"]
