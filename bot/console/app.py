@@ -13,6 +13,8 @@ the admin role; bot/console/security.py):
   GET  /ws                                    live updates (websocket, live.py)
   GET  /tickets, /api/tickets/search          all tickets: filters and search (search.py)
   GET|POST /api/tickets/{id}/notes            internal notes, never sent to the customer (notes.py)
+  GET  /api/tickets/{id}/suggestions          agent assist: the FAQ entries matching the
+       customer's latest message, with scores and answers (assist.py)
   /admin/canned, /api/canned, /api/admin/canned, /api/tickets/{id}/canned   canned replies (canned.py)
   GET  /api/agents, POST /api/tickets/{id}/transfer | handback   to a colleague, or back
        to the bot (transfer.py)
@@ -33,8 +35,8 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import (availability, canned, dashboard, faq_editor, inbox_rows, live, login, notes,
-                         search, shop_settings, ticket_views, transfer, users)
+from bot.console import (assist, availability, canned, dashboard, faq_editor, inbox_rows, live,
+                         login, notes, search, shop_settings, ticket_views, transfer, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -98,6 +100,7 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     dashboard.add_routes(app)
     search.add_routes(app)
     notes.add_routes(app, tickets.engine)
+    assist.add_routes(app)
     canned.add_routes(app, tickets.engine)
     transfer.add_routes(app)
     availability.add_routes(app)

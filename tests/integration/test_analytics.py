@@ -14,11 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy
 
 from bot.settings import PROJECT_DIR
 
 from tests.conftest import Customer
+from tests.integration.conftest import console_open
 
 
 def report(stack, stack_settings):
@@ -42,11 +42,9 @@ def change(before, after, *path):
 
 @pytest.fixture
 def agent_online(stack, agent, tickets):
-    """The console's agent, online for this test only: later tests expect nobody online."""
-    agent.get(f"{stack.console_url}/", timeout=30).raise_for_status()
-    yield agent
-    with tickets.session() as session, session.begin():
-        session.execute(sqlalchemy.text("DELETE FROM agent_presence"))
+    """The console's agent, online for this test only."""
+    with console_open(stack, agent, tickets):
+        yield agent
 
 
 def test_faq_answers_and_a_request_for_a_person_are_counted(stack, stack_settings,

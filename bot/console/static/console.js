@@ -273,6 +273,59 @@
       for (const line of fresh) list.appendChild(lineNode(line));
       $("snapshot").hidden = source !== "snapshot";
       if (nearBottom && fresh.length) window.scrollTo(0, document.body.scrollHeight);
+      refreshAssist();
+    }
+
+    // Agent assist (bot/console/assist.py): the FAQ entries matching the customer's latest
+    // message, asked again whenever a new customer message arrives; "Use" puts the answer
+    // into the composer to edit, it never sends.
+    let assistKey = null;
+    function refreshAssist() {
+      if (!works) { $("assist-box").hidden = true; return; }
+      const customerLines = lines.filter(function (l) { return l.role === "customer"; });
+      const last = customerLines[customerLines.length - 1];
+      const key = last ? customerLines.length + "|" + last.time + "|" + last.text : "";
+      if (key === assistKey) return;
+      assistKey = key;
+      api("GET", "/api/tickets/" + id + "/suggestions").then(renderAssist).catch(function (e) {
+        $("assist-status").textContent = e.message;
+        $("assist").replaceChildren();
+      });
+    }
+    function renderAssist(data) {
+      const box = $("assist");
+      box.replaceChildren();
+      const status = $("assist-status");
+      if (!data.message) {
+        status.textContent = "Chưa có tin nhắn của khách để tìm / No customer message to search for";
+        return;
+      }
+      if (!data.suggestions.length) {
+        status.textContent = "Không có mục FAQ nào đủ khớp với “" + data.message.text +
+          "” (điểm cao nhất / best score " + data.best.toFixed(2) + ") / No good FAQ match";
+        return;
+      }
+      status.textContent = "Cho tin nhắn / For the message: “" + data.message.text + "”";
+      for (const s of data.suggestions) {
+        const item = el("li", "assist-item");
+        item.dataset.entry = s.entry_id;
+        const head = el("div");
+        head.appendChild(el("span", "question", s.question));
+        head.appendChild(el("span", "score", "điểm / score " + s.score.toFixed(2) +
+          " · " + s.entry_id));
+        item.appendChild(head);
+        item.appendChild(el("div", "answer", s.answer));
+        const use = el("button", "assist-use", "Dùng câu trả lời / Use this answer");
+        use.type = "button";
+        use.disabled = $("reply").disabled;
+        use.addEventListener("click", function () {
+          $("reply").value = s.answer;
+          $("canned-picker").hidden = true;
+          $("reply").focus();
+        });
+        item.appendChild(use);
+        box.appendChild(item);
+      }
     }
 
     // What the customer's channel refused (e.g. Messenger/Zalo window closed): shown on
