@@ -94,14 +94,15 @@ def faq_entry_page(user: User, tz: str, entry_id: str = "", prefill: Optional[Di
     v = prefill or {}
     new = not entry_id
     title = "Câu hỏi mới / New entry" if new else f"Sửa câu hỏi / Edit entry {entry_id}"
-    history = "" if new else """
-<section class="faq-history" id="history-box">
+    hidden = " hidden" if new else ""  # shown by faq.js once the new entry is saved
+    history = f"""
+<section class="faq-history" id="history-box"{hidden}>
   <h2>Lịch sử / History</h2>
   <p class="muted">Mỗi lần lưu là một phiên bản; khôi phục tạo một phiên bản mới. / Every save is a
     version; restoring one makes a new version.</p>
   <ol id="history"></ol>
 </section>"""
-    delete = "" if new else '<button type="button" id="entry-delete" class="danger">Xóa / Delete</button>'
+    delete = f'<button type="button" id="entry-delete" class="danger"{hidden}>Xóa / Delete</button>'
     body = f"""
 <p><a href="/faq">← Câu hỏi thường gặp / FAQ</a></p>
 <h1 id="entry-title">{esc(title)}</h1>

@@ -118,6 +118,7 @@
         } else {
           render(data.entries, false);
         }
+        document.body.dataset.loaded = "1";
       } catch (e) { show("faq-error", e.message); }
     }
 
@@ -325,6 +326,8 @@
       try {
         const data = await api("GET", "/api/faq/entries/" + encodeURIComponent(entryId) + "/history");
         list.replaceChildren();
+        $("history-box").hidden = false;
+        $("entry-delete").hidden = false;
         data.versions.forEach(function (v, i) {
           const item = el("li", "version");
           item.dataset.version = v.version;
@@ -356,21 +359,18 @@
     }
 
     form.addEventListener("submit", function (event) { event.preventDefault(); save(values()); });
-    const del = $("entry-delete");
-    if (del) {
-      del.addEventListener("click", async function () {
-        if (!confirm("Xóa câu hỏi này? Có thể khôi phục từ Lịch sử. / Delete this entry? It can be restored from History.")) return;
-        clearErrors();
-        try {
-          fill(await api("POST", "/api/faq/entries/" + encodeURIComponent(entryId) + "/delete", { base_version: version }));
-          show("entry-saved", "Đã xóa (bản nháp). / Deleted (a draft).");
-          loadHistory();
-        } catch (e) {
-          if (e.body && e.body.error === "conflict") conflict(e.body, values());
-          else show("entry-error", e.message);
-        }
-      });
-    }
+    $("entry-delete").addEventListener("click", async function () {
+      if (!confirm("Xóa câu hỏi này? Có thể khôi phục từ Lịch sử. / Delete this entry? It can be restored from History.")) return;
+      clearErrors();
+      try {
+        fill(await api("POST", "/api/faq/entries/" + encodeURIComponent(entryId) + "/delete", { base_version: version }));
+        show("entry-saved", "Đã xóa (bản nháp). / Deleted (a draft).");
+        loadHistory();
+      } catch (e) {
+        if (e.body && e.body.error === "conflict") conflict(e.body, values());
+        else show("entry-error", e.message);
+      }
+    });
     load(true);
   }
 
