@@ -21,11 +21,11 @@ from bot.console.faq_editor import FORBIDDEN
 from bot.console.pages import error_page, esc, layout
 from bot.console.web import CONFIG, html, user_of
 from bot.kb.corpus import MAX_ANSWER_CHARS
-from bot.kb.store import MAX_QUESTION_CHARS
 from bot.limits import MAX_MESSAGE_CHARS
 
 PREFILLED = ("question", "topic", "answer_vi", "answer_en", "tags")
 MAX_PREFILL_CHARS = 20000  # what the query string may put in one field
+MAX_NOTE_CHARS = 500  # the store keeps this much of a save's note
 
 
 def _page(user: User, title: str, body: str, page: str, **data: str) -> str:
@@ -111,19 +111,19 @@ def faq_entry_page(user: User, tz: str, entry_id: str = "", prefill: Optional[Di
 <p class="error" id="entry-error" role="alert" hidden></p>
 <p class="ok" id="entry-saved" role="status" hidden></p>
 <form id="entry-form" class="stacked faq-entry" novalidate>
-  {_field("Mã / ID", "id", entry_id or v.get("id", ""), maxlength=200,
+  {_field("Mã / ID", "id", entry_id or v.get("id", ""),
           note="chữ thường, số, - _ . ; để trống: tạo từ câu hỏi / lowercase, digits, - _ . ; empty: made from the question")}
-  {_field("Chủ đề / Topic", "topic", v.get("topic", ""), maxlength=50, note="vd. / e.g. shipping")}
-  {_field("Câu hỏi / Question", "question", v.get("question", ""), maxlength=MAX_QUESTION_CHARS)}
+  {_field("Chủ đề / Topic", "topic", v.get("topic", ""), note="vd. / e.g. shipping")}
+  {_field("Câu hỏi / Question", "question", v.get("question", ""))}
   {_field("Cách hỏi khác, mỗi dòng một cách / Other phrasings, one a line", "phrasings",
           v.get("phrasings", ""), rows=6,
           note="có dấu, không dấu, viết tắt (ko, dc, sdt), tiếng Anh / with and without accents, teencode, English")}
-  {_field("Câu trả lời (tiếng Việt) / Answer (Vietnamese)", "answer_vi", v.get("answer_vi", ""), rows=5,
-          maxlength=MAX_ANSWER_CHARS)}
+  {_field(f"Câu trả lời (tiếng Việt, tối đa {MAX_ANSWER_CHARS} ký tự) / Answer (Vietnamese, at most "
+          f"{MAX_ANSWER_CHARS} characters)", "answer_vi", v.get("answer_vi", ""), rows=5)}
   {_field("Câu trả lời (tiếng Anh) / Answer (English)", "answer_en", v.get("answer_en", ""), rows=4,
-          maxlength=MAX_ANSWER_CHARS, note="không bắt buộc / optional")}
+          note="không bắt buộc / optional")}
   {_field("Thẻ, cách nhau bởi dấu phẩy / Tags, comma separated", "tags", v.get("tags", ""))}
-  {_field("Ghi chú cho lần lưu này / Note for this save", "note", "", maxlength=500,
+  {_field("Ghi chú cho lần lưu này / Note for this save", "note", "", maxlength=MAX_NOTE_CHARS,
           note="không bắt buộc / optional")}
   <div class="actions">
     <button type="submit" id="entry-save">Lưu bản nháp / Save draft</button>

@@ -1,5 +1,6 @@
 """The FAQ editor in real headless Chromium (tests/browser.py): an editor logs in, searches,
-creates an entry, tries a customer's message against the draft and sees the bot's decision
+creates an entry (a field error shown beside its field, a colleague's save in between shown
+as the conflict), tries a customer's message against the draft and sees the bot's decision
 pick the new entry, then publishes and the console's own knowledge base serves the new
 version. Entry text with HTML shows as text. A missing Chromium FAILS this test.
 
@@ -21,6 +22,7 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 def test_an_editor_searches_creates_tries_and_publishes(kb_console, faq, tmp_path):
     kb_console.users.add_user("mai", PASSWORD, "editor", "Lê Thị Mai")
+    kb_console.users.add_user("hung", PASSWORD, "editor", "Phạm Văn Hùng")
     url = kb_console.url
     with Browser(window=(1280, 900)) as browser:
         browser.navigate(f"{url}/faq")
@@ -52,10 +54,30 @@ def test_an_editor_searches_creates_tries_and_publishes(kb_console, faq, tmp_pat
         assert browser.evaluate("document.getElementById('f-answer_vi').value").endswith(HOSTILE)
         browser.wait_for("document.querySelectorAll('#history li.version').length === 1")
 
+        # A field the bot cannot use: the message beside it, nothing saved.
+        browser.evaluate("document.getElementById('f-answer_vi').value = ''")
+        browser.click("#entry-save")
+        browser.wait_for("!document.querySelector('.field-error[data-field=\"answer_vi\"]').hidden")
+        assert faq.current("shop-co-goi-qua-khong").version == 1
+
+        # A colleague saves meanwhile: the save is refused, their change shown, theirs loaded.
+        hung = kb_console.login("hung")
+        entry_url = f"{url}/api/faq/entries/shop-co-goi-qua-khong"
+        theirs = {**hung.get(entry_url, timeout=30).json()["entry"], "answer_vi": "Có, gói quà 10.000đ. " + HOSTILE}
+        assert hung.post(entry_url, json={**theirs, "base_version": 1}, timeout=30).status_code == 200
+        browser.evaluate("document.getElementById('f-answer_vi').value = 'Không gói quà.'")
+        browser.click("#entry-save")
+        browser.wait_for("!document.getElementById('conflict').hidden")
+        assert "hung" in browser.text("#conflict .who")
+        assert browser.text("#conflict td.after").endswith(HOSTILE)  # their text, as text
+        browser.click("#conflict-load")
+        browser.wait_for("document.getElementById('f-answer_vi').value.startsWith('Có, gói quà 10.000đ.')")
+        assert faq.current("shop-co-goi-qua-khong").entry.answer_vi == theirs["answer_vi"]  # nothing lost
+
         # Try a customer's message against the draft: the new entry is what the bot would use.
         browser.click("#nav-faq")
         browser.wait_for("location.pathname === '/faq' && document.body.dataset.loaded === '1'")
-        assert "1 thay đổi chưa xuất bản" in browser.text("#faq-status")
+        assert "2 thay đổi chưa xuất bản" in browser.text("#faq-status")
         browser.type_into("#try-text", "shop co goi qua sinh nhat khong a")
         browser.click("#try-run")
         browser.wait_for("!!document.getElementById('try-decision')", timeout=300)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,8 @@ def test_a_stale_save_gets_the_conflict_with_who_and_what_and_nothing_is_lost(kb
     assert faq.current("shipping-fee").entry.answer_vi == "<b>Miễn phí</b> từ 300.000đ."
 
 
-def test_try_runs_against_the_draft_with_the_bots_decision(kb_console, mai, faq):
+def test_try_runs_against_the_draft_with_the_bots_decision(kb_console, mai, faq, caplog):
+    caplog.set_level("INFO", logger="bot.kb.draft")
     url = kb_console.url + "/api/faq/try"
     fee = mai.post(url, json={"text": "phí ship bao nhiêu vậy shop"}, timeout=120).json()
     assert fee["kind"] in ("answer", "suggest") and fee["hits"][0]["id"] == "shipping-fee"
@@ -143,23 +145,21 @@ def test_try_runs_against_the_draft_with_the_bots_decision(kb_console, mai, faq)
     assert "gift-wrap" not in [h["id"] for h in before["hits"]]
     saved = mai.post(kb_console.url + "/api/faq/entries/gift-wrap", json={**GIFT, "base_version": 0}, timeout=30)
     assert saved.status_code == 200
-    after = mai.post(url, json={"text": unicodedata_nfd(gift)}, timeout=300).json()  # NFD as some phones send
+    after = mai.post(url, json={"text": unicodedata.normalize("NFD", gift)}, timeout=300).json()  # NFD as some phones send
     assert after["store_version"] == faq.head() and after["published_version"] < after["store_version"]
     assert after["hits"][0]["id"] == "gift-wrap" and after["kind"] in ("answer", "suggest")
     assert service.served_version(kb_console.settings) == after["published_version"]  # the bot: not yet
+    # the draft was built once for this store version, embedding only the new entry
+    builds = [r.getMessage() for r in caplog.records if r.getMessage().startswith("FAQ draft:")]
+    assert len(builds) == 1 and "embedded 1 entries" in builds[0], builds
     similar = mai.get(kb_console.url + "/api/faq/similar", params={"q": "gói quà"}, timeout=120).json()
     assert similar["entries"][0]["id"] == "gift-wrap"
     unrelated = mai.post(url, json={"text": "hôm nay trời mưa to quá"}, timeout=120).json()
     assert unrelated["kind"] == "abstain"
+    assert len([r for r in caplog.records if r.getMessage().startswith("FAQ draft:")]) == 1  # cached
     for bad in ({"text": ""}, {"text": "x" * 4001}, {}):
         reply = mai.post(url, json=bad, timeout=30)
         assert reply.status_code == 400 and "/" in reply.json()["error"]  # Vietnamese / English
-
-
-def unicodedata_nfd(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFD", text)
 
 
 def sheet(rows) -> bytes:
