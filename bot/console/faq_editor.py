@@ -1,7 +1,8 @@
 """The console's FAQ editor API (JSON), for the roles editor and admin: the FAQ store
 (bot/kb/store.py) behind the console's sessions and origin check.
 
-  GET  /api/faq/entries[?q=text&topic=t]      entries now (latest saves), the published version,
+  GET  /api/faq/entries[?q=text&topic=t]      entries now (latest saves, each marked when saved
+                                              since the last publish), the published version,
                                               the number of unpublished saves
   GET  /api/faq/entries/{id}                  the entry's latest version (also a deletion)
   POST /api/faq/entries/{id}                  save {topic, question, phrasings, answer_vi,
@@ -114,7 +115,8 @@ async def api_list(request: web.Request) -> web.Response:
         if q and q not in fold(" ".join([e.id, e.question, *e.phrasings, e.answer_vi, e.answer_en or ""])).lower():
             continue
         rows.append({"id": e.id, "topic": e.topic, "question": e.question, "version": x.version,
-                     "author": x.author, "saved_at": x.to_dict()["saved_at"]})
+                     "author": x.author, "saved_at": x.to_dict()["saved_at"],
+                     "unpublished": pub is None or x.seq > pub.version})
     return web.json_response({"entries": rows, "topics": sorted({x.entry.topic for x in stored}),
                               "published_version": pub.version if pub else None,
                               "unpublished": unpublished})

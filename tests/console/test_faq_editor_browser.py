@@ -107,5 +107,12 @@ def test_an_editor_searches_creates_tries_and_publishes(kb_console, faq, tmp_pat
             assert time.monotonic() < deadline, "the published version was not served"
             time.sleep(0.5)
         assert service.get_knowledge_base(kb_console.settings).get("shop-co-goi-qua-khong") is not None
+        # A link that adds customers' wordings to an entry (the unanswered questions use it).
+        browser.navigate(f"{url}/faq/entries/shipping-fee?phrasings=ship+ve+ca+mau+bn+tien&phrasings=phí+ship+tỉnh")
+        browser.wait_for("document.getElementById('f-phrasings').value.includes('ship ve ca mau bn tien')")
+        assert browser.evaluate("document.getElementById('f-phrasings').value.endsWith('phí ship tỉnh')")
+        assert "Đã thêm 2 cách hỏi" in browser.text("#entry-saved")
+        assert faq.current("shipping-fee").version == 1  # in the form, not saved
+
         assert browser.errors == [], browser.errors
         assert not [c for c in browser.console if c.startswith("error")], browser.console

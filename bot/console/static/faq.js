@@ -94,7 +94,9 @@
         row.appendChild(cell);
         row.appendChild(el("td", null, e.topic));
         row.appendChild(el("td", "id", e.id));
-        row.appendChild(el("td", null, e.version === undefined ? "—" : "v" + e.version));
+        const version = el("td", null, e.version === undefined ? "—" : "v" + e.version);
+        if (e.unpublished) version.appendChild(el("span", "draft", "bản nháp / draft"));
+        row.appendChild(version);
         row.appendChild(el("td", null, e.author || "—"));
         row.appendChild(el("td", "time", formatTime(e.saved_at)));
         if (scored) row.appendChild(el("td", "score", e.score.toFixed(3)));
@@ -254,17 +256,23 @@
         box.appendChild(diffTable(body.changes));
       }
       const actions = el("div", "actions");
-      const theirs = el("button", "secondary", "Tải bản của họ (bỏ thay đổi của tôi) / Load theirs (drop my changes)");
-      theirs.type = "button";
-      theirs.id = "conflict-load";
-      theirs.addEventListener("click", function () { box.hidden = true; load(); });
-      actions.appendChild(theirs);
-      if (cur) {
-        const keep = el("button", null, "Giữ nội dung của tôi, lưu lên bản của họ / Keep mine, save over theirs");
-        keep.type = "button";
-        keep.id = "conflict-keep";
-        keep.addEventListener("click", function () { box.hidden = true; version = cur.version; save(mine); });
-        actions.appendChild(keep);
+      if (!entryId) { // a new entry whose id is taken: nothing of theirs to load or save over
+        actions.appendChild(el("p", null, "Mã này đã được dùng; đổi mã rồi lưu lại. / This id is already used; " +
+          "change the id and save again."));
+        if (cur) actions.appendChild(link("Mở câu hỏi đó / Open that entry", entryHref(cur.id)));
+      } else {
+        const theirs = el("button", "secondary", "Tải bản của họ (bỏ thay đổi của tôi) / Load theirs (drop my changes)");
+        theirs.type = "button";
+        theirs.id = "conflict-load";
+        theirs.addEventListener("click", function () { box.hidden = true; load(); });
+        actions.appendChild(theirs);
+        if (cur) {
+          const keep = el("button", null, "Giữ nội dung của tôi, lưu lên bản của họ / Keep mine, save over theirs");
+          keep.type = "button";
+          keep.id = "conflict-keep";
+          keep.addEventListener("click", function () { box.hidden = true; version = cur.version; save(mine); });
+          actions.appendChild(keep);
+        }
       }
       box.appendChild(actions);
       box.hidden = false;
