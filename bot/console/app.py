@@ -26,7 +26,9 @@ the admin role; bot/console/security.py):
                                               support metrics, leads and admins (dashboard.py)
 Every POST and the websocket handshake must come from the console's own origin (CSRF).
 Settings: bot/console/config.py; the database is handoff.database_url (bot/db.py).
-The FAQ store's API for editors and admins, /api/faq/..., is bot/console/faq_editor.py.
+The FAQ editor, for editors and admins: the store's API /api/faq/... (faq_editor.py), trying
+a message against the draft (faq_try.py), CSV import (faq_import.py), the pages /faq...
+(faq_pages.py).
 """
 from __future__ import annotations
 
@@ -35,8 +37,9 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.console import (assist, availability, canned, dashboard, faq_editor, inbox_rows, live,
-                         login, notes, search, shop_settings, ticket_views, transfer, users)
+from bot.console import (assist, availability, canned, dashboard, faq_editor, faq_import, faq_pages,
+                         faq_try, inbox_rows, live, login, notes, search, shop_settings, ticket_views,
+                         transfer, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -105,5 +108,8 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     transfer.add_routes(app)
     availability.add_routes(app)
     faq_editor.add_routes(app)
+    faq_try.add_routes(app)
+    faq_import.add_routes(app)
+    faq_pages.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

@@ -40,6 +40,8 @@ TICKET_ROLES = ("agent", "lead", "admin")
 SUPERVISOR_ROLES = ("lead", "admin")
 # Roles that see the support dashboard (bot/console/dashboard.py).
 DASHBOARD_ROLES = ("lead", "admin")
+# Roles that edit and publish the FAQ (bot/console/faq_editor.py).
+FAQ_ROLES = ("editor", "admin")
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
@@ -111,6 +113,10 @@ class User:
     @property
     def sees_dashboard(self) -> bool:
         return self.role in DASHBOARD_ROLES
+
+    @property
+    def edits_faq(self) -> bool:
+        return self.role in FAQ_ROLES
 
 
 # --- passwords -------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The console's FAQ editor API (JSON), for the roles editor and admin: the FAQ store
 (bot/kb/store.py) behind the console's sessions and origin check.
 
-  GET  /api/faq/entries[?q=text&topic=t]      entries now (latest saves), the published version,
+  GET  /api/faq/entries[?q=text&topic=t]      entries now (latest saves, each marked when saved
+                                              since the last publish), the published version,
                                               the number of unpublished saves
   GET  /api/faq/entries/{id}                  the entry's latest version (also a deletion)
   POST /api/faq/entries/{id}                  save {topic, question, phrasings, answer_vi,
@@ -32,20 +33,20 @@ from bot.text import fold
 
 log = logging.getLogger(__name__)
 
-EDITOR_ROLES = ("editor", "admin")
 FORBIDDEN = "Chỉ biên tập viên và quản trị viên / Editors and admins only"
 CONFLICT = ("Người khác đã lưu câu hỏi này trong lúc bạn sửa; xem thay đổi của họ rồi lưu lại / "
             "Someone saved this entry while you were editing it; review their change and save again")
 STORE = web.AppKey("faq_store", FaqStore)
 
 
-def _store(request: web.Request) -> FaqStore:
+def faq_store(request: web.Request) -> FaqStore:
     return request.app[STORE]
 
 
-def _editor(request: web.Request) -> Optional[web.Response]:
+def not_editor(request: web.Request) -> Optional[web.Response]:
+    """403 for a user who may not edit the FAQ (the guard of every FAQ API call)."""
     user = user_of(request)
-    if user.role not in EDITOR_ROLES:
+    if not user.edits_faq:
         log.warning("console: %s (%s) refused %s %s", user.username, user.role, request.method, request.path)
         return json_error(403, FORBIDDEN)
     return None
@@ -66,7 +67,7 @@ def _int(body: Dict[str, Any], key: str) -> Optional[int]:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _entry_of(entry_id: str, body: Any) -> tuple:
+def entry_of(entry_id: str, body: Any) -> tuple:
     """(Entry, {field: [messages]}) from a save request's JSON."""
     problems: Dict[str, List[str]] = {}
     if not isinstance(body, dict):
@@ -94,9 +95,9 @@ def _entry_of(entry_id: str, body: Any) -> tuple:
 
 
 async def api_list(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
-    store = _store(request)
+    store = faq_store(request)
     q = fold(request.query.get("q", "")).lower().strip()
     topic = request.query.get("topic", "").strip()
 
@@ -114,26 +115,27 @@ async def api_list(request: web.Request) -> web.Response:
         if q and q not in fold(" ".join([e.id, e.question, *e.phrasings, e.answer_vi, e.answer_en or ""])).lower():
             continue
         rows.append({"id": e.id, "topic": e.topic, "question": e.question, "version": x.version,
-                     "author": x.author, "saved_at": x.to_dict()["saved_at"]})
+                     "author": x.author, "saved_at": x.to_dict()["saved_at"],
+                     "unpublished": pub is None or x.seq > pub.version})
     return web.json_response({"entries": rows, "topics": sorted({x.entry.topic for x in stored}),
                               "published_version": pub.version if pub else None,
                               "unpublished": unpublished})
 
 
 async def api_get(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
-    current = await blocking(_store(request).current, request.match_info["id"])
+    current = await blocking(faq_store(request).current, request.match_info["id"])
     if current is None:
         return json_error(404, "Không có câu hỏi này / No such entry")
     return web.json_response(current.to_dict())
 
 
 async def api_save(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
     body = await json_body(request)
-    entry, problems = _entry_of(request.match_info["id"], body)
+    entry, problems = entry_of(request.match_info["id"], body)
     base = _int(body, "base_version") if isinstance(body, dict) else None
     if base is None:
         problems["base_version"] = ["cần số phiên bản đã sửa từ / the version edited from is required (0: new)"]
@@ -141,7 +143,7 @@ async def api_save(request: web.Request) -> web.Response:
         return _bad(problems)
     user = user_of(request)
     try:
-        saved = await blocking(_store(request).save, entry, user.username, base, str(body.get("note") or ""))
+        saved = await blocking(faq_store(request).save, entry, user.username, base, str(body.get("note") or ""))
     except EntryConflict as conflict:
         log.info("console: %s", conflict)
         return _conflict(conflict)
@@ -151,14 +153,14 @@ async def api_save(request: web.Request) -> web.Response:
 
 
 async def api_delete(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
     body = await json_body(request)
     base = _int(body, "base_version") if isinstance(body, dict) else None
     if base is None:
         return _bad({"base_version": ["cần số phiên bản / the version deleted is required"]})
     try:
-        gone = await blocking(_store(request).delete, request.match_info["id"], user_of(request).username, base)
+        gone = await blocking(faq_store(request).delete, request.match_info["id"], user_of(request).username, base)
     except EntryConflict as conflict:
         return _conflict(conflict)
     except KeyError:
@@ -167,9 +169,9 @@ async def api_delete(request: web.Request) -> web.Response:
 
 
 async def api_history(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
-    history = await blocking(_store(request).history, request.match_info["id"])
+    history = await blocking(faq_store(request).history, request.match_info["id"])
     if not history:
         return json_error(404, "Không có câu hỏi này / No such entry")
     out = []
@@ -183,7 +185,7 @@ async def api_history(request: web.Request) -> web.Response:
 
 
 async def api_restore(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
     body = await json_body(request)
     version = _int(body, "version") if isinstance(body, dict) else None
@@ -192,7 +194,7 @@ async def api_restore(request: web.Request) -> web.Response:
         return _bad({"version": ["cần phiên bản cần khôi phục và phiên bản hiện tại / "
                                  "version and base_version are required"]})
     try:
-        restored = await blocking(_store(request).restore, request.match_info["id"], version,
+        restored = await blocking(faq_store(request).restore, request.match_info["id"], version,
                                   user_of(request).username, base)
     except EntryConflict as conflict:
         return _conflict(conflict)
@@ -204,10 +206,10 @@ async def api_restore(request: web.Request) -> web.Response:
 
 
 async def api_publish(request: web.Request) -> web.Response:
-    if (refused := _editor(request)) is not None:
+    if (refused := not_editor(request)) is not None:
         return refused
     try:
-        pub = await blocking(_store(request).publish, user_of(request).username)
+        pub = await blocking(faq_store(request).publish, user_of(request).username)
     except EntryInvalid as invalid:
         return _bad(invalid.fields)
     return web.json_response({"published_version": pub.version, "entries": pub.entries,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -457,11 +458,15 @@ def check_entries(entries: Sequence[Entry]) -> List[Problem]:
 
 def read_csv_entries(path: str | os.PathLike) -> Tuple[List[Entry], List[Problem]]:
     """Entries of an exported CSV and the problems found in it (with CSV line numbers)."""
-    name = str(path)
+    with open(path, "rb") as handle:
+        return read_csv_bytes(handle.read(), str(path))
+
+
+def read_csv_bytes(data: bytes, name: str) -> Tuple[List[Entry], List[Problem]]:
+    """read_csv_entries of a file's bytes (an upload); `name` labels the problems."""
     problems: List[Problem] = []
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            records = list(_csv_records(handle))
+        records = list(_csv_records(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except UnicodeDecodeError:
         return [], [Problem(name, 1, "not UTF-8 text: export the sheet as CSV UTF-8")]
     except csv.Error as exc:

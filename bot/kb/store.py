@@ -323,7 +323,7 @@ class FaqStore:
         """Save `entry` as the next version of its id. `base_version` is the version the editor
         started from (0 for a new entry). Raises EntryConflict when that is not the latest
         version, EntryInvalid when the entry or the corpus it would make has errors."""
-        entry = replace(_clean(entry), updated=utcnow().date())
+        entry = replace(clean_entry(entry), updated=utcnow().date())
         if not ID_RE.match(entry.id or ""):
             raise EntryInvalid({"id": [f"id {entry.id!r} may only use lowercase letters, digits, "
                                        f"'-', '_', '.' and must not be empty"]})
@@ -402,7 +402,7 @@ class FaqStore:
         out: Dict[str, List[str]] = {"added": [], "changed": [], "removed": [], "unchanged": []}
         wanted = {e.id for e in entries}
         for e in entries:
-            e = _clean(e)
+            e = clean_entry(e)
             cur = now.get(e.id)
             if cur is not None and not cur.deleted and not field_changes(cur.entry, e):
                 out["unchanged"].append(e.id)
@@ -472,7 +472,7 @@ class FaqStore:
                 s.add(StoreMetaRow(key="seeded", value=source, at=utcnow()))
                 s.flush()
                 for e in entries:
-                    e = _clean(e)
+                    e = clean_entry(e)
                     s.add(EntryVersionRow(entry_id=e.id, version=1, deleted=False,
                                           data_json=json.dumps(entry_fields(e), ensure_ascii=False),
                                           author=author, saved_at=utcnow(), changed_json=json.dumps(list(FIELDS)),
@@ -484,7 +484,7 @@ class FaqStore:
         return True
 
 
-def _clean(entry: Entry) -> Entry:
+def clean_entry(entry: Entry) -> Entry:
     """The entry as stored: trimmed texts, no empty phrasings or tags, no file position."""
     return Entry(id=(entry.id or "").strip(), topic=(entry.topic or "").strip(),
                  question=(entry.question or "").strip(),

@@ -613,6 +613,8 @@
     });
   }
   availabilityToggle();
+  // What the other page scripts (faq.js) share with this one.
+  window.hotroConsole = { api: api, el: el, formatTime: formatTime };
 
   if (page === "inbox") inboxPage();
   else if (page === "ticket") ticketPage();
