@@ -70,7 +70,7 @@ class StartupReport:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.stack import Stack, latest_model
+    from bot.stack import Stack, is_loopback, latest_model
 
     if not args.no_train and cmd_train(args) != 0:
         return 1
@@ -78,6 +78,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if model is None:
         print("no trained model in models/: run `hotro train`", file=sys.stderr)
         return 1
+    if not is_loopback(args.host) and not os.environ.get("HOTRO_RASA_TOKEN"):
+        print(f"refusing to listen on {args.host}: Rasa's HTTP API (conversations, models) would "
+              "be open to the network. Set HOTRO_RASA_TOKEN to a long random secret first; the "
+              "console sends it, the customer channels' webhooks do not need it.", file=sys.stderr)
+        return 2
     stack = Stack(model=model, var_dir=Path(args.var_dir), rasa_port=args.port,
                   action_port=args.action_port, console_port=args.console_port,
                   host=args.host)

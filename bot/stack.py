@@ -45,6 +45,13 @@ def latest_model(models_dir: Path) -> Optional[Path]:
     return models[-1] if models else None
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -121,7 +128,9 @@ class Stack:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}"
+        # Always loopback: rasa-sdk's webhook has no authentication, and only the Rasa
+        # server of this machine calls it.
+        return f"http://{LOOPBACK}:{self.action_port}"
 
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -134,8 +143,15 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    @property
+    def api_token(self) -> str:
+        """The Rasa HTTP API's token (HOTRO_RASA_TOKEN; the console sends it too), or "":
+        then only the customer channels' webhooks, not the API, may face a network."""
+        return self.extra_env.get("HOTRO_RASA_TOKEN") or os.environ.get("HOTRO_RASA_TOKEN", "")
+
     def build(self) -> None:
         logs = self.var_dir / "logs"
+        token = self.api_token
         self.services = [
             Service(
                 "action server",
@@ -144,15 +160,16 @@ class Stack:
                 f"{self.action_url}/health", logs / "actions.log",
                 # `rasa run actions` has no --interface: rasa-sdk binds SANIC_HOST,
                 # else 0.0.0.0 (rasa_sdk/endpoint.py).
-                env={"SANIC_HOST": self.host},
+                env={"SANIC_HOST": LOOPBACK},
             ),
             Service(
                 "rasa server",
                 [str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
                  "--interface", self.host, "--port", str(self.rasa_port),
                  "--model", str(self.model), "--endpoints", str(self.endpoints),
-                 "--credentials", str(self.credentials)],
-                f"{self.rasa_url}/status", logs / "rasa.log",
+                 "--credentials", str(self.credentials),
+                 *(["--auth-token", token] if token else [])],
+                f"{self.rasa_url}/status" + (f"?token={token}" if token else ""), logs / "rasa.log",
             ),
             Service(
                 "console",

@@ -420,6 +420,9 @@ class MessengerInput(WebhookInputMixin, FacebookInput):
             logger.info("ignored duplicate messenger event %s from %s", key, sender)
             return
         self.store.record_inbound(sender, time.time())
+        if self._too_fast(sender, key, lambda notice: MessengerOutput(
+                self.client, self.store).send_text_message(sender, notice)):
+            return
         text = self._clip(text, key, sender)
         self._spawn(self._handle(kind, sender, text, key, on_new_message))
 

@@ -2,13 +2,15 @@
 
 Rasa's RestInput trusts the body: invalid JSON or a missing field ends in a 500 and a
 100 kB message goes through the whole NLU. This channel answers those with a 4xx, a
-clear error and a log line; a valid request is handled exactly as Rasa's.
+clear error and a log line, and a sender sending faster than bot/channels/rate_limit.py
+allows with 429, Retry-After and the reason in both languages; a valid request is
+handled exactly as Rasa's.
 """
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -16,6 +18,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.channels import action_fallback
+from bot.catalogue import bilingual_text
+from bot.channels.rate_limit import SenderRateLimit
 from bot.limits import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -24,8 +28,8 @@ DEFAULT_MAX_MESSAGE_CHARS = MAX_MESSAGE_CHARS
 MAX_SENDER_CHARS = 128
 
 
-def check_rest_body(raw: bytes, max_message_chars: int) -> Optional[tuple[int, str]]:
-    """(status, error) when the body is not a message the bot should read, else None."""
+def read_rest_body(raw: bytes, max_message_chars: int) -> Union[Dict[str, Any], Tuple[int, str]]:
+    """The body, when it is a message the bot should read; else (status, error)."""
     if len(raw) > 8 * max_message_chars + 4096:  # cheap bound before parsing
         return 413, f"message too long: body of {len(raw)} bytes, limit {max_message_chars} characters"
     try:
@@ -43,7 +47,7 @@ def check_rest_body(raw: bytes, max_message_chars: int) -> Optional[tuple[int, s
         return 413, f"message too long: {len(message)} characters, limit {max_message_chars}"
     if "metadata" in body and not isinstance(body["metadata"], (dict, type(None))):
         return 400, "'metadata' must be a JSON object"
-    return None
+    return body
 
 
 class CheckedRestInput(RestInput):
@@ -58,6 +62,7 @@ class CheckedRestInput(RestInput):
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
         self.max_message_chars = max_message_chars
+        self.rate_limit = SenderRateLimit()
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -69,12 +74,21 @@ class CheckedRestInput(RestInput):
         async def reject_bad_input(request: Request) -> Optional[response.HTTPResponse]:
             if request.method != "POST":
                 return None
-            problem = check_rest_body(request.body, self.max_message_chars)
-            if problem is None:
+            body = read_rest_body(request.body, self.max_message_chars)
+            if isinstance(body, tuple):
+                status, error = body
+                logger.warning("rejected REST message from %s (%d): %s",
+                               request.remote_addr or request.ip, status, error)
+                return response.json({"error": error}, status=status)
+            sender = body["sender"]
+            allowed, _ = self.rate_limit.check(sender)
+            if allowed:
                 return None
-            status, error = problem
-            logger.warning("rejected REST message from %s (%d): %s",
-                           request.remote_addr or request.ip, status, error)
-            return response.json({"error": error}, status=status)
+            wait = self.rate_limit.retry_after(sender)
+            logger.warning("rejected REST message from sender %.64s (429): more than %d messages "
+                           "at once or %g a minute", sender, self.rate_limit.burst,
+                           self.rate_limit.per_second * 60)
+            return response.json({"error": bilingual_text("utter_refused_too_fast")}, status=429,
+                                 headers={"Retry-After": str(wait)})
 
         return blueprint

@@ -5,7 +5,8 @@ Holds: `expand_env` / `default_db_path` (credentials and where channel state liv
 table), `keep_undelivered` (that table plus the conversation's handoff ticket),
 `ChannelSendError` + `RetryingHttpClient` (pooled aiohttp session per event loop,
 retries with exponential backoff) and `WebhookInputMixin` (rejections with a log line,
-background tasks, per-sender locks, health route and the never-500 webhook wrapper).
+background tasks, per-sender locks and rate limit, health route and the never-500
+webhook wrapper).
 Log lines keep each channel's logger and wording: tests and operators grep them.
 """
 from __future__ import annotations
@@ -27,6 +28,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import action_fallback
+from bot.catalogue import bilingual_text
+from bot.channels.rate_limit import SenderRateLimit
 from bot.handoff.handoff import hand_off_undelivered
 from bot.limits import MAX_MESSAGE_CHARS
 
@@ -199,6 +202,7 @@ class WebhookInputMixin:
         self._tasks: set = set()  # strong references: the loop keeps only weak ones
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
             weakref.WeakValueDictionary()
+        self.rate_limit = SenderRateLimit()
 
     def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
         self.log.warning("rejected %s webhook from %s (%d): %s",
@@ -222,6 +226,21 @@ class WebhookInputMixin:
                              "first %d", self.label, key, sender, len(text), MAX_TEXT_CHARS)
             text = text[:MAX_TEXT_CHARS]
         return text
+
+    def _too_fast(self, sender: str, key: Optional[str],
+                  tell: Callable[[str], Awaitable[Any]]) -> bool:
+        """True when `sender` sends faster than the rate limit: the message is dropped with
+        a log line, and the first of a streak is answered, through `tell`, with why."""
+        allowed, first = self.rate_limit.check(sender)
+        if allowed:
+            return False
+        self.log.warning("dropped %s message %s from %s: more than %d messages at once or %g "
+                         "a minute", self.label, key, sender, self.rate_limit.burst,
+                         self.rate_limit.per_second * 60)
+        if first:
+            notice = bilingual_text("utter_refused_too_fast")
+            self._spawn(self._in_order(sender, key, lambda: tell(notice)))
+        return True
 
     def _spawn(self, coroutine: Awaitable[Any]) -> None:
         task = asyncio.create_task(coroutine)

@@ -15,7 +15,8 @@ shapes (`{text}`; `{text, quick_replies: [{content_type, title, payload}]}`;
 - a `user_uttered` without a message (a client opening the chat) joins the session's
   room and is acked, with no user turn and no error;
 - a bad message (not an object, bad session id, blank, over `max_message_chars`, bad
-  metadata) is answered with a `hotro_error` event in Vietnamese and English, logged,
+  metadata, or faster than bot/channels/rate_limit.py allows one session: code
+  `too_fast`) is answered with a `hotro_error` event in Vietnamese and English, logged,
   and acked `{"ok": false}`; a handled message is acked `{"ok": true}` after the bot
   has answered. Clients that ask no ack and listen to no `hotro_error` lose nothing;
 - hotro's own widget may send `client_id` and `title` in the metadata; a message whose
@@ -54,6 +55,7 @@ from socketio import AsyncServer
 from bot.catalogue import bilingual_text
 from bot.channels import action_fallback
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
+from bot.channels.rate_limit import SenderRateLimit
 from bot.channels.webhook_base import ChannelStore, default_db_path
 
 logger = logging.getLogger(__name__)
@@ -284,6 +286,7 @@ class WidgetInput(SocketIOInput):
         self.widget_dir = Path(widget_dir) if widget_dir else WIDGET_DIR
         self.store = WidgetStore(db or default_db_path())
         self.emit_lock = asyncio.Lock()
+        self.rate_limit = SenderRateLimit()
 
     def get_output_channel(self) -> Optional[WidgetOutput]:
         return WidgetOutput(self.sio, self.bot_message_evt, self.emit_lock) if self.sio else None
@@ -382,6 +385,8 @@ class WidgetInput(SocketIOInput):
             if client_id and not self.store.first_time(f"{session_id}:{client_id}"):
                 logger.info("widget: message %s of %s already handled", client_id, session_id)
                 return {"ok": True, "duplicate": True}
+            if not self.rate_limit.check(session_id)[0]:
+                return await self._reject(sio, sid, "too_fast")
             await on_new_message(UserMessage(
                 incoming.message, WidgetOutput(sio, self.bot_message_evt, self.emit_lock),
                 session_id, input_channel=CHANNEL, metadata=incoming.metadata))

@@ -477,6 +477,9 @@ class ZaloInput(WebhookInputMixin, InputChannel):
         if msg_id is not None and not self.store.first_time(msg_id):
             logger.info("ignored duplicate zalo message %s from %s", msg_id, sender)
             return response.json({"status": "duplicate"})
+        if self._too_fast(sender, msg_id, lambda notice: ZaloOutput(
+                self.client, self.buttons_style).send_text_message(sender, notice)):
+            return response.json({"status": "too_fast"})
         text = self._clip(text, msg_id, sender)
         self._spawn(self._handle(kind, name, sender, text, msg_id, on_new_message))
         return response.json({"status": "ok"})

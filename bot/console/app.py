@@ -43,7 +43,8 @@ from bot.console import (assist, availability, canned, dashboard, faq_editor, fa
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
-from bot.console.security import origin_check, require_session, security_headers
+from bot.console.security import (bounded_ids, origin_check, readable_forms, require_session,
+                                  security_headers)
 from bot.console.web import (CONFIG, PROFILES, RASA, RESUME_PENDING, SETTINGS, TICKETS,
                              USERS, api_me, healthz)
 from bot.db import database_url
@@ -68,7 +69,8 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
         settings = load_settings()
     config = console_config(settings)
     tickets = ticket_store(database_url(settings))
-    app = web.Application(middlewares=[security_headers, origin_check, require_session],
+    app = web.Application(middlewares=[security_headers, origin_check, require_session,
+                                       bounded_ids, readable_forms],
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[CONFIG] = config

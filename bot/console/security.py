@@ -3,7 +3,9 @@ the origin check on every state-changing request (CSRF), and the session and rol
 
 Every page, API call and the websocket needs a session except PUBLIC_PATHS and /static/;
 unauthenticated page requests are redirected to /login, API and websocket ones get 401.
-/admin/ pages and /api/admin/ calls need the admin role (403 otherwise).
+/admin/ pages and /api/admin/ calls need the admin role (403 otherwise). A number in
+the path too long for a database id is no such thing: 404, not the database's error; a
+form body that does not parse is the sender's error: 400 before any handler reads it.
 """
 from __future__ import annotations
 
@@ -68,6 +70,39 @@ def safe_next(path: Optional[str]) -> str:
 
 def is_admin_path(path: str) -> bool:
     return path == "/admin" or path.startswith("/admin/") or path.startswith("/api/admin/")
+
+
+MAX_ID_DIGITS = 18  # every id below 10**18 fits the 64-bit integers of SQLite and PostgreSQL
+
+
+@web.middleware
+async def bounded_ids(request: web.Request, handler) -> web.StreamResponse:
+    if any(v.isdigit() and len(v) > MAX_ID_DIGITS for v in request.match_info.values()):
+        log.warning("console: %s %s: id out of range", request.method, request.path[:120])
+        if is_api(request.path):
+            return json_error(404, "Không tìm thấy / Not found")
+        raise web.HTTPNotFound()
+    return await handler(request)
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+BAD_FORM = "Dữ liệu gửi lên không đọc được / The form data could not be read"
+
+
+@web.middleware
+async def readable_forms(request: web.Request, handler) -> web.StreamResponse:
+    if request.method in UNSAFE_METHODS and request.content_type in FORM_TYPES:
+        try:
+            await request.post()  # parsed once; aiohttp keeps it for the handler
+        except web.HTTPException:
+            raise  # e.g. 413 for a body over client_max_size
+        except Exception as error:  # noqa: BLE001 - aiohttp raises several kinds on a broken body
+            log.warning("console: %s %s: unreadable form body (%s)", request.method,
+                        request.path[:120], type(error).__name__)
+            if is_api(request.path):
+                return json_error(400, BAD_FORM)
+            raise web.HTTPBadRequest(text=BAD_FORM) from None
+    return await handler(request)
 
 
 @web.middleware

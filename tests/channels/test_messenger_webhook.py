@@ -177,3 +177,21 @@ def test_batched_events_are_all_answered(channel_stack, graph):
     assert fb_post(channel_stack, body).status_code == 200
     graph.wait_messages_to(first)
     graph.wait_messages_to(second)
+
+
+def test_a_flood_from_one_customer_is_dropped_with_one_notice_and_others_are_answered(channel_stack, graph):
+    from bot.limits import SENDER_BURST
+
+    flooder, other = new_id("psid"), new_id("psid")
+    # One webhook call carrying far more messages than anyone types: a script's flood.
+    events = [fb_text_event(flooder, f"spam {i}") for i in range(3 * SENDER_BURST)]
+    body = json.dumps({"object": "page", "entry": [{"id": "PAGE_ID", "time": 1, "messaging": events}]},
+                      ensure_ascii=False).encode()
+    assert fb_post(channel_stack, body).status_code == 200  # acknowledged: Facebook must not resend
+    assert fb_post(channel_stack, fb_body(fb_text_event(other, "xin chào"))).status_code == 200
+    graph.wait_messages_to(other)  # another customer is answered meanwhile
+    notice = graph.wait_for(lambda r: isinstance(r.json, dict)
+                            and (r.json.get("recipient") or {}).get("id") == flooder
+                            and "nhanh quá" in ((r.json.get("message") or {}).get("text") or ""), 1, 120)
+    assert len(notice) == 1 and "faster than I can read" in notice[0].json["message"]["text"]
+    assert rasa_log(channel_stack).count("dropped messenger message") >= 2 * SENDER_BURST - 5

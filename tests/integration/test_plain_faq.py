@@ -43,6 +43,7 @@ BAKERY = [
     ("Có làm bánh cưới không?", "Có, bánh cưới 3 tầng từ 2.500.000đ, đặt trước 2 tuần để thử vị."),
 ]
 BAKERY_NAME = "Tiệm Bánh Mây"
+API_TOKEN = "bakery-api-token-4c1f9e"
 NEW_ENTRY = ("Có giao bánh tận nhà không?",
              "Có, tiệm giao bánh tận nhà trong bán kính 5 km, phí 15.000đ, miễn phí cho đơn từ 300.000đ.")
 
@@ -77,13 +78,37 @@ def bakery(model, tmp_path_factory):
     imported = hotro("kb", "import", str(sheet), config=config)
     assert "advice:" in imported.stdout and "imported 12 entries" in imported.stdout
     assert "published store version" in imported.stdout
+    # Deployed as a business would, with the Rasa HTTP API behind a token.
     running = Stack(model=model, var_dir=root / "var", rasa_port=free_port(), action_port=free_port(),
-                    console_port=free_port(), extra_env={"HOTRO_CONFIG": str(config)})
+                    console_port=free_port(), extra_env={"HOTRO_CONFIG": str(config),
+                                                         "HOTRO_RASA_TOKEN": API_TOKEN})
     try:
         running.start()
         yield running, root, config
     finally:
         running.stop()
+
+
+def model_id(stack: Stack) -> str:
+    return requests.get(f"{stack.rasa_url}/status", params={"token": API_TOKEN}, timeout=30).json()["model_id"]
+
+
+def test_the_rasa_api_needs_the_token_and_the_customer_channels_do_not(bakery):
+    stack, _, _ = bakery
+    customer = Customer(stack)
+    assert customer.says_text("tiem o dau vay") == answer_of("Tiệm ở đâu?")  # REST webhook: no token
+    tracker = f"{stack.rasa_url}/conversations/{customer.sender}/tracker"
+    assert requests.get(tracker, timeout=30).status_code == 401
+    assert requests.get(tracker, params={"token": "wrong"}, timeout=30).status_code == 401
+    assert requests.get(tracker, params={"token": API_TOKEN}, timeout=30).status_code == 200
+
+
+def test_the_bot_refuses_to_face_a_network_with_an_open_rasa_api(monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.delenv("HOTRO_RASA_TOKEN", raising=False)
+    assert main(["run", "--no-train", "--host", "0.0.0.0"]) == 2
+    assert "HOTRO_RASA_TOKEN" in capsys.readouterr().err
 
 
 def answer_of(question: str) -> str:
@@ -116,7 +141,7 @@ def test_an_entry_added_while_the_bot_runs_is_answered_without_a_retrain(bakery)
     sheet = root / "faq-2.csv"
     write_sheet(sheet, BAKERY + [NEW_ENTRY])
     hotro("kb", "import", str(sheet), config=config)  # saved in the store and published
-    model_before = requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"]
+    model_before = model_id(stack)
     deadline = time.monotonic() + 60
     while True:  # both servers reload the index in the background within seconds
         reply = Customer(stack).says_text(message)
@@ -125,7 +150,7 @@ def test_an_entry_added_while_the_bot_runs_is_answered_without_a_retrain(bakery)
         assert time.monotonic() < deadline, reply
         time.sleep(1)
     # the same trained model answered: the intent classifier never learns the FAQ's topics
-    assert requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"] == model_before
+    assert model_id(stack) == model_before
 
 
 NEW_ADDRESS = "Tiệm đã chuyển sang số 45 đường Pasteur, quận 3, TP.HCM, đối diện công viên Tao Đàn."
@@ -179,7 +204,7 @@ def test_an_edit_published_in_the_store_is_answered_by_every_action_server(baker
         store.save(replace(where.entry, answer_vi=NEW_ADDRESS), "editor-lan", where.version)
         published = time.monotonic()
         store.publish("editor-lan")
-        model_before = requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"]
+        model_before = model_id(stack)
         while (reply := Customer(stack).says_text("tiem o dau vay")) != NEW_ADDRESS:
             assert reply == answer_of("Tiệm ở đâu?"), reply  # the old answer until the new one: no failure
             assert time.monotonic() - published < 60, reply
@@ -189,7 +214,7 @@ def test_an_edit_published_in_the_store_is_answered_by_every_action_server(baker
             assert time.monotonic() - published < 60, reply
             time.sleep(0.5)
         assert served < 30, served  # seconds from publish to the running bot's answer
-        assert requests.get(f"{stack.rasa_url}/status", timeout=30).json()["model_id"] == model_before
+        assert model_id(stack) == model_before
     finally:
         other.stop()
 

@@ -104,6 +104,24 @@ def test_a_message_sent_again_after_a_reconnect_is_answered_once(stack, tab):
         again.close()
 
 
+def test_a_flooding_tab_is_told_to_slow_down_and_other_customers_are_answered(stack, tab):
+    from bot.limits import SENDER_BURST
+
+    for i in range(2 * SENDER_BURST):
+        tab.send(f"tin nhắn số {i}")  # no waiting for the acks: a script, not a person
+    deadline = time.monotonic() + 60
+    while not any(e.get("code") == "too_fast" for e in tab.errors):
+        assert time.monotonic() < deadline, tab.errors
+        time.sleep(0.1)
+    refusal = next(e for e in tab.errors if e["code"] == "too_fast")
+    assert "nhanh quá" in refusal["text"] and "faster than I can read" in refusal["text"]
+    other = SocketCustomer(stack)
+    try:
+        assert other.say("xin chào") == {"ok": True} and other.received
+    finally:
+        other.close()
+
+
 def test_history_shows_what_the_customer_saw(stack, tab):
     tab.say("phi ship bao nhieu vay shop")
     tab.say("/request_human", title="Gặp nhân viên / Talk to a person")
