@@ -24,7 +24,9 @@ the admin role; bot/console/security.py):
                                               support metrics, leads and admins (dashboard.py)
 Every POST and the websocket handshake must come from the console's own origin (CSRF).
 Settings: bot/console/config.py; the database is handoff.database_url (bot/db.py).
-The FAQ store's API for editors and admins, /api/faq/..., is bot/console/faq_editor.py.
+The FAQ store's API for editors and admins, /api/faq/..., is bot/console/faq_editor.py;
+their unanswered questions and proposed phrasings, /unanswered and /api/unanswered/...,
+bot/console/unanswered.py.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from typing import Any, Dict, Optional
 from aiohttp import web
 
 from bot.console import (availability, canned, dashboard, faq_editor, inbox_rows, live, login, notes,
-                         search, shop_settings, ticket_views, transfer, users)
+                         search, shop_settings, ticket_views, transfer, unanswered, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -102,5 +104,6 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     transfer.add_routes(app)
     availability.add_routes(app)
     faq_editor.add_routes(app)
+    unanswered.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

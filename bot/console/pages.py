@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable, Optional
 from zoneinfo import ZoneInfo
 
 from bot.console.auth import ROLES, User
+from bot.console.faq_editor import EDITOR_ROLES
 from bot.limits import MAX_MESSAGE_CHARS
 
 ROLE_LABELS = {
@@ -46,6 +47,9 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
                   '</button>' if user.works_tickets else "")
         if user.sees_dashboard:
             admin = '<a href="/dashboard" id="nav-dashboard">Chỉ số / Dashboard</a>' + admin
+        if user.role in EDITOR_ROLES:
+            admin = ('<a href="/unanswered" id="nav-unanswered">Câu hỏi chưa trả lời / '
+                     'Unanswered</a>' + admin)
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
