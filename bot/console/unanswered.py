@@ -37,6 +37,7 @@ from bot.console.unanswered_groups import (Selection, messages_by_key, proposals
 from bot.console.unanswered_marks import ADDED, DISMISSED, IGNORED, MarkStore
 from bot.console.web import SETTINGS, TICKETS, blocking, html, json_body, json_error, user_of
 from bot.kb.corpus import phrasing_key
+from bot.kb.service import KnowledgeBaseUnavailable
 from bot.kb.store import EntryConflict, EntryInvalid, FaqStore
 from bot.shop import shop_profile
 
@@ -145,9 +146,19 @@ async def api_groups(request: web.Request) -> web.Response:
         offset, limit = _paging(request)
     except (FilterError, BadRequest) as error:
         return _bad(error)
-    data = await blocking(unanswered_groups, request.app[SETTINGS], selection, request.app[MARKS],
-                          request.app[STORE], offset, limit)
-    return web.json_response(data)
+    data = await _groups(request, selection, offset, limit)
+    return data if isinstance(data, web.Response) else web.json_response(data)
+
+
+async def _groups(request: web.Request, selection: Selection, offset: int, limit: int):
+    """The groups, or 503 when the bot's FAQ search (its embedder) cannot be loaded."""
+    try:
+        return await blocking(unanswered_groups, request.app[SETTINGS], selection,
+                              request.app[MARKS], request.app[STORE], offset, limit)
+    except KnowledgeBaseUnavailable as error:
+        log.error("console unanswered: the FAQ search is unavailable: %s", error)
+        return json_error(503, "Chưa nhóm được: tìm kiếm FAQ chưa sẵn sàng / Cannot group: "
+                               "the FAQ search is not available")
 
 
 async def _mark(request: web.Request, status: str, entry_id: Optional[str] = None,
@@ -157,14 +168,17 @@ async def _mark(request: web.Request, status: str, entry_id: Optional[str] = Non
                           user_of(request).username, entry_id)
 
 
-async def api_ignore(request: web.Request) -> web.Response:
-    if (refused := _refused(request)) is not None:
-        return refused
-    try:
-        keys = _keys(await json_body(request))
-    except BadRequest as error:
-        return _bad(error)
-    return web.json_response({"ignored": await _mark(request, IGNORED, keys=keys)})
+def marking(status: str, answer: str):
+    """A handler that marks the messages of {keys} `status` (ignore a group, dismiss proposals)."""
+    async def handler(request: web.Request) -> web.Response:
+        if (refused := _refused(request)) is not None:
+            return refused
+        try:
+            keys = _keys(await json_body(request))
+        except BadRequest as error:
+            return _bad(error)
+        return web.json_response({answer: await _mark(request, status, keys=keys)})
+    return handler
 
 
 async def api_phrasings(request: web.Request) -> web.Response:
@@ -274,16 +288,6 @@ async def api_accept(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-async def api_dismiss(request: web.Request) -> web.Response:
-    if (refused := _refused(request)) is not None:
-        return refused
-    try:
-        keys = _keys(await json_body(request))
-    except BadRequest as error:
-        return _bad(error)
-    return web.json_response({"dismissed": await _mark(request, DISMISSED, keys=keys)})
-
-
 async def api_dashboard_top(request: web.Request) -> web.Response:
     """The largest unanswered groups for the dashboard's filters (leads and admins)."""
     user = user_of(request)
@@ -295,8 +299,9 @@ async def api_dashboard_top(request: web.Request) -> web.Response:
         selection = await _selection(request)
     except FilterError as error:
         return _bad(error)
-    data = await blocking(unanswered_groups, request.app[SETTINGS], selection, request.app[MARKS],
-                          request.app[STORE], 0, TOP_GROUPS)
+    data = await _groups(request, selection, 0, TOP_GROUPS)
+    if isinstance(data, web.Response):
+        return data
     top = [{"example": g["examples"][0]["text"], "size": g["size"], "channels": g["channels"],
             "nearest": g["nearest"]} for g in data["groups"]]
     return web.json_response({"groups": top, "total_groups": data["total_groups"],
@@ -308,10 +313,10 @@ def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/unanswered", unanswered_view)
     r.add_get("/api/unanswered", api_groups)
-    r.add_post("/api/unanswered/ignore", api_ignore)
+    r.add_post("/api/unanswered/ignore", marking(IGNORED, "ignored"))
     r.add_post("/api/unanswered/phrasings", api_phrasings)
     r.add_post("/api/unanswered/added", api_added)
     r.add_get("/api/unanswered/proposals", api_proposals)
     r.add_post("/api/unanswered/proposals/accept", api_accept)
-    r.add_post("/api/unanswered/proposals/dismiss", api_dismiss)
+    r.add_post("/api/unanswered/proposals/dismiss", marking(DISMISSED, "dismissed"))
     r.add_get("/api/dashboard/unanswered", api_dashboard_top)

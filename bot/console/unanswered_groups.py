@@ -23,7 +23,7 @@ import numpy as np
 from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, message_vectors
 from bot.analytics.events import EventsUnavailable, read_events
 from bot.analytics.unanswered import FailedTurn, PickedSuggestion, read_turns
-from bot.console.unanswered_marks import IGNORED, MarkStore
+from bot.console.unanswered_marks import MarkStore
 from bot.kb.corpus import phrasing_key
 from bot.kb.service import get_knowledge_base
 from bot.kb.store import FaqStore
@@ -142,14 +142,20 @@ def unanswered_groups(settings: Dict[str, Any], selection: Selection, marks: Mar
     shown_texts = [by_text[t][0].text for t in grouped_texts]
     keep = _not_ignored(kb, shown_texts, marks, threshold) if kb else []
     kept = [i for i, k in enumerate(keep) if k]
-    labels = cluster(CACHE.vectors(kb, [shown_texts[i] for i in kept]), threshold) if kept else []
+    vectors = CACHE.vectors(kb, [shown_texts[i] for i in kept]) if kept else None
+    labels = cluster(vectors, threshold) if kept else []
+    row = {i: n for n, i in enumerate(kept)}
     members: Dict[int, List[int]] = {}
     for i, label in zip(kept, labels):
         members.setdefault(label, []).append(i)
     groups = []
     for indexes in members.values():
         turns = [t for i in indexes for t in by_text[grouped_texts[i]]]
-        counted = sorted(indexes, key=lambda i: -len(by_text[grouped_texts[i]]))
+        # the most asked first, then the most typical (closest to the group's centre): the
+        # first example is the group's title and a new entry's question
+        centre = vectors[[row[i] for i in indexes]].mean(axis=0)
+        counted = sorted(indexes, key=lambda i: (-len(by_text[grouped_texts[i]]),
+                                                 -float(vectors[row[i]] @ centre)))
         groups.append({
             "size": len(turns),
             "texts": len(indexes),

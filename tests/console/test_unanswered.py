@@ -8,12 +8,11 @@ from __future__ import annotations
 import pytest
 
 from bot.analytics.unanswered import read_turns
-from bot.kb.corpus import load_corpus
 from bot.kb.service import get_knowledge_base
-from bot.kb.store import FaqStore
 from bot.settings import PROJECT_DIR, load_settings
 from tests.console.conftest import PASSWORD, ConsoleServer, console_settings
 from tests.console.test_dashboard import write_events
+from tests.console.test_faq_editor import faq  # noqa: F401 (fixture: the seeded FAQ store)
 from tests.unit.test_analytics import at, bot, user
 
 DAY = {"from": "2026-11-16", "to": "2026-11-16"}
@@ -77,13 +76,6 @@ def console(rasa, db_path, kb_settings, events_db):
     server = start_console(rasa, db_path, kb_settings)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def faq(console, db_path):
-    store = FaqStore(f"sqlite:///{db_path}")
-    store.seed(load_corpus(PROJECT_DIR / "knowledge_base"), "knowledge_base")
-    return store
 
 
 @pytest.fixture
@@ -220,3 +212,32 @@ def test_the_dashboard_shows_the_top_unanswered_groups_to_leads(console, faq, ag
     page = minh.get(f"{console.url}/dashboard", params=DAY, timeout=30).text
     assert 'id="unanswered-top"' in page and "dashboard_unanswered.js" in page
     assert console.login(agent).get(url, params=DAY, timeout=30).status_code == 403
+
+
+def test_ten_thousand_failed_turns_are_grouped_within_the_limits(rasa, db_path, kb_settings, tmp_path,
+                                                                  monkeypatch):
+    """10,000 failed turns of 50 distinct texts: read in full, only the latest distinct
+    texts grouped (MAX_TEXTS, lowered here), one page of groups answered."""
+    import json
+    import sqlite3
+
+    from bot.console import unanswered_groups
+
+    path = write_events(tmp_path / "many.db", dont_know("khach-0", 0, "câu hỏi số 0"))
+    rows = [(f"khach-{n}", json.dumps({**event, "sender_id": f"khach-{n}"}))
+            for n in range(1, 10_000)
+            for event in dont_know(f"khach-{n}", n % 50, f"câu hỏi số {n % 50} về đơn hàng")]
+    with sqlite3.connect(path) as connection:
+        connection.executemany("INSERT INTO events (sender_id, data) VALUES (?, ?)", rows)
+    monkeypatch.setenv("HOTRO_EVENTS_DB", str(path))
+    monkeypatch.setattr(unanswered_groups, "MAX_TEXTS", 20)
+    server = start_console(rasa, db_path, kb_settings)
+    try:
+        server.users.add_user("mai", PASSWORD, "editor", "Lê Thị Mai")
+        data = groups(server.login("mai"), server, limit=5)
+    finally:
+        server.stop()
+    assert data["messages"] == 10_000 and data["distinct_texts"] == 51
+    assert data["grouped_texts"] == 20 and len(data["groups"]) <= 5
+    sizes = [g["size"] for g in data["groups"]]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 200  # each text asked 200 times
