@@ -30,10 +30,9 @@ from aiohttp import web
 
 from bot.console import pages, unanswered_page
 from bot.console.dashboard import FORBIDDEN as DASHBOARD_FORBIDDEN
-from bot.console.dashboard import FilterError, parse_filters, shop_today
+from bot.console.dashboard import Filters, FilterError, parse_filters, shop_today
 from bot.console.faq_editor import CONFLICT, EDITOR_ROLES, STORE
-from bot.console.unanswered_groups import (Selection, messages_by_key, proposals,
-                                           unanswered_groups)
+from bot.console.unanswered_groups import messages_by_key, proposals, unanswered_groups
 from bot.console.unanswered_marks import ADDED, DISMISSED, IGNORED, MarkStore
 from bot.console.web import SETTINGS, TICKETS, blocking, html, json_body, json_error, user_of
 from bot.kb.corpus import phrasing_key
@@ -89,10 +88,10 @@ def _bad(error: Exception) -> web.Response:
     return json_error(400, str(error))
 
 
-async def _selection(request: web.Request) -> Selection:
+async def _selection(request: web.Request) -> Filters:
+    """The dashboard's filters: the shop's days from/to and a channel (FilterError)."""
     shop = await blocking(shop_profile, request.app[SETTINGS])
-    filters = parse_filters(request.query, shop_today(shop))
-    return Selection(filters.start, filters.end, filters.channel)
+    return parse_filters(request.query, shop_today(shop))
 
 
 def _paging(request: web.Request) -> Tuple[int, int]:
@@ -150,7 +149,7 @@ async def api_groups(request: web.Request) -> web.Response:
     return data if isinstance(data, web.Response) else web.json_response(data)
 
 
-async def _groups(request: web.Request, selection: Selection, offset: int, limit: int):
+async def _groups(request: web.Request, selection: Filters, offset: int, limit: int):
     """The groups, or 503 when the bot's FAQ search (its embedder) cannot be loaded."""
     try:
         return await blocking(unanswered_groups, request.app[SETTINGS], selection,

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,6 +21,7 @@ import numpy as np
 from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, message_vectors
 from bot.analytics.events import EventsUnavailable, read_events
 from bot.analytics.unanswered import FailedTurn, PickedSuggestion, read_turns
+from bot.console.dashboard import Filters
 from bot.console.unanswered_marks import MarkStore
 from bot.kb.corpus import phrasing_key
 from bot.kb.service import get_knowledge_base
@@ -71,28 +70,13 @@ def same_text(text: str) -> str:
     return normalize(text).lower()
 
 
-@dataclass
-class Selection:
-    """The filters of the page: the shop's days from `start` to `end`, a channel or all."""
-
-    start: date
-    end: date
-    channel: Optional[str]
-
-    def query(self) -> str:
-        values = {"from": self.start.isoformat(), "to": self.end.isoformat()}
-        if self.channel:
-            values["channel"] = self.channel
-        return urlencode(values)
-
-
-def _in_range(at: float, channel: str, selection: Selection, zone: ZoneInfo) -> bool:
+def _in_range(at: float, channel: str, selection: Filters, zone: ZoneInfo) -> bool:
     day = datetime.fromtimestamp(at, zone).date()
     return selection.start <= day <= selection.end and (selection.channel is None
                                                         or channel == selection.channel)
 
 
-def read_selected(settings: Dict[str, Any], selection: Selection
+def read_selected(settings: Dict[str, Any], selection: Filters
                   ) -> Tuple[List[FailedTurn], List[PickedSuggestion], bool]:
     """The failed turns and picked suggestions of the selection; False when the broker's
     events cannot be read."""
@@ -125,7 +109,7 @@ def _not_ignored(kb, texts: List[str], marks: MarkStore, threshold: float) -> Li
     return list((a @ b.T).max(axis=1) < threshold)
 
 
-def unanswered_groups(settings: Dict[str, Any], selection: Selection, marks: MarkStore,
+def unanswered_groups(settings: Dict[str, Any], selection: Filters, marks: MarkStore,
                       store: FaqStore, offset: int = 0, limit: int = 20,
                       threshold: float = DEFAULT_THRESHOLD) -> Dict[str, Any]:
     """The page's data: the groups of open failed turns, largest first, `limit` from
@@ -191,7 +175,7 @@ def nearest_entry(kb, store: FaqStore, text: str) -> Optional[Dict[str, Any]]:
             "topic": hits[0].entry.topic, "score": round(hits[0].score, 3), "version": version}
 
 
-def proposals(settings: Dict[str, Any], selection: Selection, marks: MarkStore,
+def proposals(settings: Dict[str, Any], selection: Filters, marks: MarkStore,
               store: FaqStore, limit: int = 200) -> Dict[str, Any]:
     """Phrasings proposed by picked suggestions: (message, entry) pairs not handled yet and
     not already the entry's question or a phrasing, the most picked first."""

@@ -9,12 +9,12 @@ from bot.console.auth import User
 from bot.console.pages import esc, layout
 
 if TYPE_CHECKING:
-    from bot.console.unanswered_groups import Selection
+    from bot.console.dashboard import Filters
 
 TITLE = "Câu hỏi chưa trả lời / Unanswered questions"
 
 
-def unanswered_page(user: User, selection: Optional["Selection"], error: str = "") -> str:
+def unanswered_page(user: User, selection: Optional["Filters"], error: str = "") -> str:
     start = selection.start.isoformat() if selection else ""
     end = selection.end.isoformat() if selection else ""
     channel = (selection.channel or "") if selection else ""
