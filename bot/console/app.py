@@ -28,7 +28,8 @@ Every POST and the websocket handshake must come from the console's own origin (
 Settings: bot/console/config.py; the database is handoff.database_url (bot/db.py).
 The FAQ editor, for editors and admins: the store's API /api/faq/... (faq_editor.py), trying
 a message against the draft (faq_try.py), CSV import (faq_import.py), the pages /faq...
-(faq_pages.py).
+(faq_pages.py); their unanswered questions and proposed phrasings, /unanswered and
+/api/unanswered/... (unanswered.py).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from aiohttp import web
 
 from bot.console import (assist, availability, canned, dashboard, faq_editor, faq_import, faq_pages,
                          faq_try, inbox_rows, live, login, notes, search, shop_settings, ticket_views,
-                         transfer, users)
+                         transfer, unanswered, users)
 from bot.console.auth import UserStore
 from bot.console.config import console_config
 from bot.console.rasa import RasaClient
@@ -113,5 +114,6 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
     faq_try.add_routes(app)
     faq_import.add_routes(app)
     faq_pages.add_routes(app)
+    unanswered.add_routes(app)
     r.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

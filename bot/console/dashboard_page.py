@@ -52,6 +52,12 @@ def dashboard_page(user: User, filters: Optional["Filters"], tz: str, error: str
         f'<div class="chart-box"><canvas id="{cid}" role="img" aria-label="{esc(title)}">'
         f"{esc(note)}</canvas></div></figure>"
         for cid, title, note in CHARTS) if filters else ""
+    # the editors' unanswered groups (unanswered.py), filled in by dashboard_unanswered.js
+    unanswered = ("""<section class="unanswered-top" id="unanswered-top">
+<h2>Câu hỏi chưa trả lời nhiều nhất / Top unanswered questions</h2>
+<p class="muted"></p><ol></ol>
+<a href="/unanswered" id="unanswered-link" hidden>Xem tất cả, cho biên tập viên / All of them, for editors</a>
+</section>""" if filters else "")
     body = f"""
 <link rel="stylesheet" href="/static/dashboard.css">
 <h1>Chỉ số hỗ trợ / Support dashboard</h1>
@@ -67,8 +73,10 @@ def dashboard_page(user: User, filters: Optional["Filters"], tz: str, error: str
 <p class="muted" id="period"></p>
 <section class="kpis" id="kpis"></section>
 <section class="charts" id="charts">{charts}</section>
+{unanswered}
 <script src="/static/vendor/chart.umd.js" defer></script>
-<script src="/static/dashboard.js" defer></script>"""
+<script src="/static/dashboard.js" defer></script>
+<script src="/static/dashboard_unanswered.js" defer></script>"""
     data = {"tz": tz}
     if filters:
         data.update({"from": start, "to": end, "channel": channel})

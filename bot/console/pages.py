@@ -47,7 +47,9 @@ def layout(title: str, body: str, user: Optional[User] = None, page: str = "",
         if user.sees_dashboard:
             admin = '<a href="/dashboard" id="nav-dashboard">Chỉ số / Dashboard</a>' + admin
         if user.edits_faq:
-            admin = '<a href="/faq" id="nav-faq">Câu hỏi thường gặp / FAQ</a>' + admin
+            admin = ('<a href="/faq" id="nav-faq">Câu hỏi thường gặp / FAQ</a>'
+                     '<a href="/unanswered" id="nav-unanswered">Câu hỏi chưa trả lời / Unanswered</a>'
+                     + admin)
         nav = f"""
 <nav class="top">
   <a class="brand" href="/">hotro · Bảng điều khiển / Console</a>
