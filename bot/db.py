@@ -1,8 +1,9 @@
 """The SQL database that holds what every process and replica must share (tickets,
 console users, the shop's profile): its URL from hotro.yml and one SQLAlchemy engine per
 URL per process. SQLite by default, PostgreSQL by URL (`handoff.database_url`).
+Opening a database brings its schema to the newest migration (bot/migrations) first.
 
-Low layer: imports only bot.settings, so the shop profile (bot/shop.py) and the ticket
+Low layer: imports only bot.settings and bot.migrations, so the shop profile (bot/shop.py) and the ticket
 store (bot/handoff/store.py) share it.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_URL = "sqlite:///var/hotro.db"
 
@@ -55,9 +56,28 @@ _engines_lock = threading.Lock()
 
 
 def engine_for(url: Optional[str] = None) -> Engine:
-    """The process's engine for `url` (default: hotro.yml's database), made once."""
+    """The process's engine for `url` (default: hotro.yml's database), made once, its
+    schema upgraded to the newest migration. An unreachable database raises SQLAlchemy's
+    error (OperationalError); `describe` words it for a person."""
+    from bot import migrations
+
     url = url or database_url()
     with _engines_lock:
         if url not in _engines:
-            _engines[url] = _make_engine(url)
+            engine = _make_engine(url)
+            try:
+                migrations.upgrade(engine)
+            except Exception:
+                engine.dispose()
+                raise
+            _engines[url] = engine
         return _engines[url]
+
+
+def describe(url: str, error: Optional[BaseException] = None) -> str:
+    """The database (password hidden), and why it could not be used if `error` is given."""
+    where = f"hotro's database {make_url(url).render_as_string(hide_password=True)}"
+    if error is None:
+        return where
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return f"cannot use {where}: {reason}"

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, inspect, select
-from sqlalchemy import text as sql_text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from bot.db import database_url, engine_for, utcnow
@@ -118,31 +116,9 @@ class Ticket:
         return out
 
 
-# Nullable columns added to existing tables after their first release: a database made by
-# an older hotro gets them at start-up (create_all only creates missing tables).
-_ADDED_COLUMNS = {"tickets": {"order_id": "VARCHAR(64)"}}
-
-
-def _add_missing_columns(engine) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {c["name"] for c in inspect(engine).get_columns(table)}
-        for name, sql_type in columns.items():
-            if name in present:
-                continue
-            try:
-                with engine.begin() as connection:
-                    connection.execute(sql_text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
-            except (OperationalError, ProgrammingError):
-                # Another process (action server, console) added it at the same moment.
-                if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
-                    raise
-
-
 class TicketStore:
     def __init__(self, url: str) -> None:
-        self.engine = engine_for(url)
-        Base.metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        self.engine = engine_for(url)  # tables made by bot/migrations
         self.session = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()  # one writer at a time within a process
 
