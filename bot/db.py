@@ -8,6 +8,7 @@ store (bot/handoff/store.py) share it.
 """
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
@@ -23,13 +24,16 @@ def utcnow() -> datetime:
 
 
 def database_url(settings: Optional[Dict[str, Any]] = None) -> str:
-    """handoff.database_url (default hotro.yml's), a relative SQLite path made relative to
+    """$HOTRO_DATABASE_URL (so a production password stays out of files), else
+    handoff.database_url (default hotro.yml's); a relative SQLite path made relative to
     the project and its directory created."""
     from bot.settings import load_settings, project_path
 
-    if settings is None:
-        settings = load_settings()
-    url = (settings.get("handoff") or {}).get("database_url") or DEFAULT_URL
+    url = os.environ.get("HOTRO_DATABASE_URL")
+    if not url:
+        if settings is None:
+            settings = load_settings()
+        url = (settings.get("handoff") or {}).get("database_url") or DEFAULT_URL
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         path = project_path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)

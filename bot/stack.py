@@ -91,6 +91,7 @@ class Stack:
     console_port: int = 5080
     host: str = "127.0.0.1"
     credentials: Path = PROJECT_DIR / "credentials.yml"
+    endpoints: Path = PROJECT_DIR / "endpoints.yml"  # deploy/endpoints.yml: PostgreSQL, Redis
     extra_env: Dict[str, str] = field(default_factory=dict)
     services: List[Service] = field(default_factory=list)
 
@@ -133,7 +134,7 @@ class Stack:
                 "rasa server",
                 [str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
                  "--interface", self.host, "--port", str(self.rasa_port),
-                 "--model", str(self.model), "--endpoints", "endpoints.yml",
+                 "--model", str(self.model), "--endpoints", str(self.endpoints),
                  "--credentials", str(self.credentials)],
                 f"{self.rasa_url}/status", logs / "rasa.log",
             ),
