@@ -83,10 +83,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.connect() as connection:
         if revision == "head" and current(connection) == head():
             return  # the usual start: nothing to do, no lock taken
-    with _file_lock(engine), engine.connect() as connection:
+    with _file_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            # Held until the commit below: a second process waits, then finds the head.
+            # Held until this transaction commits: a second process waits, then finds the
+            # head.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": _ADVISORY_LOCK})
         command.upgrade(alembic_config(connection), revision)
-        connection.commit()

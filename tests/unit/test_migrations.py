@@ -40,10 +40,13 @@ def test_an_empty_postgresql_database_gets_exactly_the_models_tables(new_postgre
 
 def _old_hotro_database(url: str) -> None:
     """What hotro made before migrations: create_all's tables, with rows in them; this one
-    from before tickets.order_id and before the helpdesk outbox existed."""
+    from before tickets.order_id and before the helpdesk outbox existed (and, as every
+    one, without the later revisions' unique index)."""
     engine = sqlalchemy.create_engine(url)
     metadata = models_metadata()
-    metadata.tables["tickets"]._columns.remove(metadata.tables["tickets"].c.order_id)
+    tickets = metadata.tables["tickets"]
+    tickets._columns.remove(tickets.c.order_id)
+    tickets.indexes = {i for i in tickets.indexes if i.name != "uq_tickets_one_unresolved"}
     metadata.remove(metadata.tables["webhook_outbox"])
     metadata.create_all(engine)
     with engine.begin() as connection:
