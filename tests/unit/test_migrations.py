@@ -107,3 +107,15 @@ def test_an_unreachable_database_gets_a_sentence_not_a_traceback():
     assert done.returncode == 1
     assert "cannot use hotro's database postgresql://hotro:***@127.0.0.1:1/hotro" in done.stderr
     assert "Traceback" not in done.stderr and "secret" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [["run", "--no-train"], ["console"]])
+def test_hotro_run_and_the_console_say_when_the_database_is_unreachable(command):
+    import os
+
+    env = {**os.environ, "HOTRO_DATABASE_URL": "postgresql://hotro:secret@127.0.0.1:1/hotro"}
+    done = subprocess.run([str(PROJECT_DIR / ".venv" / "bin" / "hotro"), *command],
+                          cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "cannot use hotro's database postgresql://hotro:***@127.0.0.1:1/hotro" in done.stderr
+    assert "Traceback" not in done.stderr
