@@ -3,8 +3,8 @@ console users, the shop's profile): its URL from hotro.yml and one SQLAlchemy en
 URL per process. SQLite by default, PostgreSQL by URL (`handoff.database_url`).
 Opening a database brings its schema to the newest migration (bot/migrations) first.
 
-Low layer: imports only bot.settings and bot.migrations, so the shop profile (bot/shop.py) and the ticket
-store (bot/handoff/store.py) share it.
+Low layer: imports only bot.settings and bot.migrations, so the shop profile (bot/shop.py)
+and the ticket store (bot/handoff/store.py) share it.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from typing import Iterator, Optional
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 # Any constant shared by every hotro process: the key of the PostgreSQL advisory lock.
 _ADVISORY_LOCK = 0x686F74726F  # "hotro"
@@ -39,17 +40,23 @@ def alembic_config(connection: Optional[Connection] = None, target_metadata=None
     return config
 
 
-_head: Optional[str] = None
+_revisions: Optional[list] = None  # this code's revision ids, oldest first
+
+
+def revisions() -> list:
+    """The revision ids of the scripts, oldest first (read once per process)."""
+    global _revisions
+    if _revisions is None:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config())
+        script.get_current_head()  # fails loudly on a history with two heads
+        _revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    return _revisions
 
 
 def head() -> str:
-    """The newest revision of the scripts (read once per process)."""
-    global _head
-    if _head is None:
-        from alembic.script import ScriptDirectory
-
-        _head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return _head
+    return revisions()[-1]
 
 
 def current(connection: Connection) -> Optional[str]:
@@ -81,8 +88,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     with engine.connect() as connection:
-        if revision == "head" and current(connection) == head():
-            return  # the usual start: nothing to do, no lock taken
+        found = current(connection)
+    if revision == "head" and found == head():
+        return  # the usual start: nothing to do, no lock taken
+    if found is not None and found not in revisions():
+        # A newer hotro already upgraded it (a rolling deploy, an older replica restarting):
+        # migrations only add, so this code keeps working; never step it back.
+        log.warning("hotro's database is at revision %s, newer than this hotro's %s: "
+                    "left as it is", found, head())
+        return
     with _file_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # Held until this transaction commits: a second process waits, then finds the

@@ -119,3 +119,17 @@ def test_hotro_run_and_the_console_say_when_the_database_is_unreachable(command)
     assert done.returncode == 1
     assert "cannot use hotro's database postgresql://hotro:***@127.0.0.1:1/hotro" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_database_a_newer_hotro_upgraded_is_left_as_it_is(tmp_path, caplog):
+    """An older replica restarting during a rolling deploy keeps working on it."""
+    url = f"sqlite:///{tmp_path / 'hotro.db'}"
+    engine = sqlalchemy.create_engine(url, future=True)
+    migrations.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    migrations.upgrade(engine)
+    assert "revision 9999, newer than this hotro's" in caplog.text
+    with engine.connect() as connection:
+        assert migrations.current(connection) == "9999"
+    engine.dispose()
