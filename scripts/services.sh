@@ -23,7 +23,7 @@ sudo_=""
 [ "$(id -u)" -eq 0 ] || sudo_="sudo"
 as_postgres() { $sudo_ runuser -u postgres -- "$@"; }
 
-pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1; }
+pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1 || true; }
 
 if [ "${1:-}" = "stop" ]; then
   v=$(pg_version)
