@@ -47,10 +47,12 @@ def _make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:
             # WAL: the console reads while the action server writes; FULL: survive kill -9.
+            # busy_timeout first: switching a new file to WAL waits for another process's
+            # lock (several processes open a new database at once) instead of failing.
             cursor = connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
     return engine
 
