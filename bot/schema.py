@@ -111,7 +111,8 @@ def add_db_commands(commands) -> None:
             ("check", cmd_check, "exit 1 and list the differences if the database does "
                                  "not match the models")):
         action = actions.add_parser(name, help=text)
-        action.add_argument("--url", help="database URL (default: hotro.yml's handoff.database_url)")
+        action.add_argument("--url", help="database URL (default: $HOTRO_DATABASE_URL, else "
+                                                  "hotro.yml's handoff.database_url)")
         action.set_defaults(func=func)
     revision = actions.add_parser("revision", help="write a new migration for model changes")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes")
