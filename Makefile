@@ -11,6 +11,9 @@ model: setup
 run: model
 	@.venv/bin/hotro run --no-train
 
+# scripts/services.sh starts PostgreSQL and Redis; with their URLs set, the tests on them
+# must run (a missing service fails them instead of skipping them).
 test: model
 	@bash scripts/install-chromium.sh
-	@.venv/bin/python -m pytest
+	@bash scripts/services.sh
+	@set -a && . var/test-services.env && set +a && .venv/bin/python -m pytest

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.console.commands import add_console_commands
 from bot.e2e import add_eval_e2e
 from bot.kb.commands import add_eval_kb, add_kb_commands
+from bot.schema import add_db_commands
 from bot.settings import PROJECT_DIR
 
 MODELS_DIR = PROJECT_DIR / "models"
@@ -70,19 +71,28 @@ class StartupReport:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import database_url, describe, engine_for
     from bot.stack import Stack, is_loopback, latest_model
 
-    if not args.no_train and cmd_train(args) != 0:
-        return 1
-    model = latest_model(MODELS_DIR)
-    if model is None:
-        print("no trained model in models/: run `hotro train`", file=sys.stderr)
-        return 1
     if not is_loopback(args.host) and not os.environ.get("HOTRO_RASA_TOKEN"):
         print(f"refusing to listen on {args.host}: Rasa's HTTP API (conversations, models) would "
               "be open to the network. Set HOTRO_RASA_TOKEN to a long random secret first; the "
               "console sends it, the customer channels' webhooks do not need it.", file=sys.stderr)
         return 2
+    if not args.no_train and cmd_train(args) != 0:
+        return 1
+    url = database_url()
+    try:
+        engine_for(url)  # reachable, and its schema upgraded before three processes open it
+    except SQLAlchemyError as error:
+        print(f"hotro run: {describe(url, error)}", file=sys.stderr)
+        return 1
+    model = latest_model(MODELS_DIR)
+    if model is None:
+        print("no trained model in models/: run `hotro train`", file=sys.stderr)
+        return 1
     stack = Stack(model=model, var_dir=Path(args.var_dir), rasa_port=args.port,
                   action_port=args.action_port, console_port=args.console_port,
                   host=args.host)
@@ -214,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_e2e(targets)
     add_kb_commands(commands)
     add_console_commands(commands)  # hotro user add|passwd|list, hotro console
+    add_db_commands(commands)  # hotro db upgrade|check|revision
     return parser
 
 

@@ -379,20 +379,11 @@ class _Saved:
 
 _cache: Dict[str, Tuple[float, _Saved]] = {}  # url -> (monotonic time read, saved)
 _failing: Dict[str, bool] = {}
-_ready: set = set()  # urls whose tables exist
 _lock = threading.Lock()
 
 
-def _tables(url: str):
-    engine = engine_for(url)
-    if url not in _ready:
-        ShopBase.metadata.create_all(engine)
-        _ready.add(url)
-    return engine
-
-
 def _read(url: str) -> _Saved:
-    engine = _tables(url)
+    engine = engine_for(url)
     with sessionmaker(engine, future=True)() as session:
         row = session.get(ShopProfileRow, 1)
         if row is None:
@@ -466,7 +457,7 @@ def save_shop_profile(changes: Dict[str, Any], by: str, expected_version: Option
     values = {**current.values, **cleaned}
     who = (by or "?")[:255]
     now = utcnow()
-    engine = _tables(url)
+    engine = engine_for(url)
     try:
         with sessionmaker(engine, future=True)() as session, session.begin():
             if current.version == 0 and session.get(ShopProfileRow, 1) is None:
@@ -511,7 +502,7 @@ def _dump(values: Dict[str, Any]) -> str:
 def shop_profile_history(settings: Optional[Dict[str, Any]] = None,
                          limit: int = 20) -> List[Dict[str, Any]]:
     """The latest saves, newest first: version, saved_at (UTC), saved_by, before, after."""
-    engine = _tables(database_url(_settings(settings)))
+    engine = engine_for(database_url(_settings(settings)))
     with sessionmaker(engine, future=True)() as session:
         rows = session.execute(select(ShopProfileHistoryRow)
                                .order_by(ShopProfileHistoryRow.id.desc())

@@ -114,7 +114,7 @@ class Stack:
     console_port: int = 5080
     host: str = "127.0.0.1"
     credentials: Path = PROJECT_DIR / "credentials.yml"
-    endpoints: Path = PROJECT_DIR / "endpoints.yml"
+    endpoints: Path = PROJECT_DIR / "endpoints.yml"  # deploy/endpoints.yml: PostgreSQL, Redis
     extra_env: Dict[str, str] = field(default_factory=dict)
     services: List[Service] = field(default_factory=list)
 

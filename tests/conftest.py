@@ -169,3 +169,83 @@ def socket_customer(stack: Stack):
     customer = SocketCustomer(stack)
     yield customer
     customer.close()
+
+
+# --- PostgreSQL and Redis (scripts/services.sh) ----------------------------------------
+
+def _service_url(name: str) -> str:
+    """HOTRO_TEST_<name>_URL from the environment (`make test` sets it) or from the file
+    scripts/services.sh writes. Missing or unreachable: a failure in CI or under `make
+    test`, a skip when the tests are run by hand without the services."""
+    import os
+
+    variable = f"HOTRO_TEST_{name}_URL"
+    url = os.environ.get(variable)
+    required = bool(url) or bool(os.environ.get("CI"))
+    if not url:
+        env_file = PROJECT_DIR / "var" / "test-services.env"
+        if env_file.exists():
+            for line in env_file.read_text(encoding="utf-8").splitlines():
+                key, _, value = line.partition("=")
+                if key == variable:
+                    url = value.strip()
+    why = None
+    if not url:
+        why = f"{variable} is not set: start the services with scripts/services.sh"
+    else:
+        try:
+            _ping(name, url)
+        except Exception as exc:  # any driver error means "not reachable"
+            why = f"{name.lower()} at {url} is not reachable ({exc}); run scripts/services.sh"
+    if why:
+        (pytest.fail if required else pytest.skip)(why)
+    return url
+
+
+def _ping(name: str, url: str) -> None:
+    if name == "POSTGRES":
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1"))
+        engine.dispose()
+    else:
+        import redis
+
+        redis.Redis.from_url(url, socket_timeout=5).ping()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of the test PostgreSQL server's maintenance database."""
+    return _service_url("POSTGRES")
+
+
+@pytest.fixture(scope="session")
+def new_postgres_database(postgres_server):
+    """new_postgres_database() -> the URL of a fresh, empty database; all are dropped at the
+    end of the session (each session and test gets its own: parallel runs never meet)."""
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+
+    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    made: List[str] = []
+
+    def new() -> str:
+        name = f"hotro_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+        made.append(name)
+        return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+
+    yield new
+    with admin.connect() as connection:
+        for name in made:
+            connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return _service_url("REDIS")

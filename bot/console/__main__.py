@@ -13,13 +13,19 @@ from typing import Optional
 
 def run(host: str = "127.0.0.1", port: Optional[int] = None) -> int:
     from aiohttp import web
+    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.console.app import create_app
+    from bot.db import database_url, describe
     from bot.settings import load_settings
 
     settings = load_settings()
     port = port or int((settings.get("console") or {}).get("port", 5080))
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except SQLAlchemyError as error:
+        print(f"hotro console: {describe(database_url(settings), error)}", file=sys.stderr)
+        return 1
     web.run_app(app, host=host, port=port, access_log=None, handle_signals=True,
                 print=lambda *_: print(f"hotro console on http://{host}:{port}", flush=True))
     return 0

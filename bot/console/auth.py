@@ -192,8 +192,7 @@ def check_password(password: str) -> None:
 class UserStore:
     def __init__(self, engine, session_hours: float = 12, max_failures: int = 5,
                  failure_window: float = 300) -> None:
-        self.engine = engine
-        AuthBase.metadata.create_all(engine)
+        self.engine = engine  # from engine_for: tables made by bot/migrations
         self._session = sessionmaker(engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()
         self.session_lifetime = timedelta(hours=session_hours)

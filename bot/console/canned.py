@@ -63,8 +63,7 @@ def _as_dict(row: CannedRow) -> Dict[str, Any]:
 
 class CannedStore:
     def __init__(self, engine) -> None:
-        self.engine = engine
-        CannedBase.metadata.create_all(engine)
+        self.engine = engine  # from engine_for: tables made by bot/migrations
         self.session = sessionmaker(engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()
 

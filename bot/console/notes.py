@@ -41,8 +41,7 @@ class NoteRow(NotesBase):
 
 class NoteStore:
     def __init__(self, engine) -> None:
-        self.engine = engine
-        NotesBase.metadata.create_all(engine)
+        self.engine = engine  # from engine_for: tables made by bot/migrations
         self.session = sessionmaker(engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()
 

@@ -53,7 +53,6 @@ def notify_helpdesk(ticket: Ticket) -> None:
     if not url:
         return
     store = ticket_store()
-    Base.metadata.create_all(store.engine)
     body = json.dumps({"event": "handoff", "ticket": ticket.as_dict()}, ensure_ascii=False)
     with store.session() as session, session.begin():
         session.add(OutboxRow(url=url, body=body, next_attempt_at=utcnow()))
@@ -71,7 +70,6 @@ def _post(url: str, body: bytes, secret: str) -> None:
 def deliver_due() -> int:
     """One pass over the outbox: send what is due. Returns how many were delivered."""
     store = ticket_store()
-    Base.metadata.create_all(store.engine)
     secret = os.environ.get("HOTRO_WEBHOOK_SECRET", "")
     delivered = 0
     with store.session() as session:

@@ -75,9 +75,7 @@ def email_key(value: Optional[str]) -> Optional[str]:
 
 class CustomerProfiles:
     def __init__(self, engine) -> None:
-        self.engine = engine
-        Base.metadata.create_all(engine, tables=[CustomerRow.__table__, ContactRow.__table__,
-                                                 IdentityRow.__table__])
+        self.engine = engine  # from engine_for: tables made by bot/migrations
         self.session = sessionmaker(engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()  # one writer at a time within a process
 

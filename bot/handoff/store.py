@@ -13,11 +13,11 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, inspect, select
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from bot.db import database_url, engine_for, utcnow
@@ -41,8 +41,14 @@ class TicketRow(Base):
     assigned_at = Column(DateTime)
     resolved_at = Column(DateTime)
     contact = Column(String(255))
-    order_id = Column(String(64))  # added after the first release: see _add_missing_columns
+    order_id = Column(String(64))  # added after the first release (migration 0001 adopts it)
     transcript_json = Column(Text, nullable=False, default="[]")
+
+    # One unresolved ticket per conversation, kept by the database itself: it holds across
+    # threads, processes and replicas (a partial unique index, on SQLite and PostgreSQL).
+    __table_args__ = (Index("uq_tickets_one_unresolved", "conversation_id", unique=True,
+                            sqlite_where=sql_text(f"status != '{RESOLVED}'"),
+                            postgresql_where=sql_text(f"status != '{RESOLVED}'")),)
 
 
 class AgentPresenceRow(Base):
@@ -118,33 +124,37 @@ class Ticket:
         return out
 
 
-# Nullable columns added to existing tables after their first release: a database made by
-# an older hotro gets them at start-up (create_all only creates missing tables).
-_ADDED_COLUMNS = {"tickets": {"order_id": "VARCHAR(64)"}}
-
-
-def _add_missing_columns(engine) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {c["name"] for c in inspect(engine).get_columns(table)}
-        for name, sql_type in columns.items():
-            if name in present:
-                continue
-            try:
-                with engine.begin() as connection:
-                    connection.execute(sql_text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
-            except (OperationalError, ProgrammingError):
-                # Another process (action server, console) added it at the same moment.
-                if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
-                    raise
-
-
 class TicketStore:
     def __init__(self, url: str) -> None:
-        self.engine = engine_for(url)
-        Base.metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        self.engine = engine_for(url)  # tables made by bot/migrations
         self.session = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._lock = threading.Lock()  # one writer at a time within a process
+
+    def _unresolved_or_new(self, session, conversation_id: str,
+                           **new: Any) -> Tuple[TicketRow, bool]:
+        """The conversation's unresolved ticket, or a new waiting one made of `new`.
+        (row, whether it is new). The unique index refuses a second unresolved ticket:
+        IntegrityError if another thread or process opened one meanwhile."""
+        row = session.execute(
+            select(TicketRow).where(TicketRow.conversation_id == conversation_id,
+                                    TicketRow.status != RESOLVED)).scalars().first()
+        if row is not None:
+            return row, False
+        row = TicketRow(conversation_id=conversation_id, status=WAITING, created_at=utcnow(),
+                        **new)
+        session.add(row)
+        session.flush()
+        return row, True
+
+    def _in_transaction(self, work: Callable[[Any], Any]) -> Any:
+        """work(session) in one transaction; once more if it lost the race to open the
+        conversation's ticket (the second time it finds the winner's)."""
+        try:
+            with self.session() as session, session.begin():
+                return work(session)
+        except IntegrityError:
+            with self.session() as session, session.begin():
+                return work(session)
 
     def open_ticket_for(self, conversation_id: str) -> Optional[Ticket]:
         with self.session() as session:
@@ -159,42 +169,30 @@ class TicketStore:
                language: str = "vi", order_id: Optional[str] = None) -> Ticket:
         """A new waiting ticket, or the conversation's unresolved one with a fresh transcript
         (and the order number, when the conversation mentioned one)."""
-        with self._lock, self.session() as session, session.begin():
-            row = session.execute(
-                select(TicketRow).where(TicketRow.conversation_id == conversation_id,
-                                        TicketRow.status != RESOLVED)).scalars().first()
-            if row is None:
-                row = TicketRow(conversation_id=conversation_id, reason=reason,
-                                channel=channel or "", customer_name=customer_name,
-                                language=language, status=WAITING, created_at=utcnow())
-                session.add(row)
+        def work(session) -> Ticket:
+            row, _ = self._unresolved_or_new(
+                session, conversation_id, reason=reason, channel=channel or "",
+                customer_name=customer_name, language=language)
             row.transcript_json = json.dumps(transcript, ensure_ascii=False)
             if order_id:
                 row.order_id = order_id
             session.flush()
             return Ticket.of(row)
+        return self._in_transaction(work)
 
     def add_undelivered(self, conversation_id: str, channel: str, text: str,
                         error: Optional[str], window_closed: bool,
                         reason: str) -> Tuple[Ticket, bool]:
         """Keeps an undelivered message on the conversation's unresolved ticket, opening one
         with `reason` if there is none. Returns (ticket, whether it was opened here)."""
-        with self._lock, self.session() as session, session.begin():
-            row = session.execute(
-                select(TicketRow).where(TicketRow.conversation_id == conversation_id,
-                                        TicketRow.status != RESOLVED)
-                .order_by(TicketRow.id.desc())).scalars().first()
-            opened = row is None
-            if opened:
-                row = TicketRow(conversation_id=conversation_id, reason=reason,
-                                channel=channel or "", status=WAITING, created_at=utcnow(),
-                                transcript_json="[]")
-                session.add(row)
-                session.flush()
+        def work(session) -> Tuple[Ticket, bool]:
+            row, opened = self._unresolved_or_new(session, conversation_id, reason=reason,
+                                                  channel=channel or "", transcript_json="[]")
             session.add(UndeliveredRow(ticket_id=row.id, conversation_id=conversation_id,
                                        channel=channel or "", text=text, error=error,
                                        window_closed=bool(window_closed), created_at=utcnow()))
             return Ticket.of(row), opened
+        return self._in_transaction(work)
 
     def undelivered(self, ticket_id: int) -> List[Dict[str, Any]]:
         """The ticket's undelivered messages, oldest first."""

@@ -28,12 +28,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import (Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint, func, select)
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from bot.db import engine_for, utcnow
@@ -241,20 +240,9 @@ def corpus_errors(entries: Sequence[Entry]) -> List[Problem]:
 class FaqStore:
     """The versioned FAQ entries in one SQL database (safe to share between threads)."""
 
-    _ready: set = set()
-    _ready_lock = threading.Lock()
-
     def __init__(self, url: Optional[str] = None):
-        self.engine = engine_for(url)
+        self.engine = engine_for(url)  # tables made by bot/migrations
         self.url = str(self.engine.url)
-        with FaqStore._ready_lock:
-            if self.url not in FaqStore._ready:
-                try:
-                    Base.metadata.create_all(self.engine)
-                except (OperationalError, ProgrammingError):
-                    # another process created the tables between the check and the CREATE
-                    Base.metadata.create_all(self.engine)
-                FaqStore._ready.add(self.url)
         self._session = sessionmaker(self.engine, future=True)
 
     # --- reading ---------------------------------------------------------------------------
