@@ -19,13 +19,14 @@ def models_metadata() -> MetaData:
     from bot.console.auth import AuthBase
     from bot.console.canned import CannedBase
     from bot.console.notes import NotesBase
+    from bot.console.unanswered_marks import MarksBase
     from bot.handoff import helpdesk, profiles  # noqa: F401  (their tables join store's Base)
     from bot.handoff.store import Base as HandoffBase
     from bot.kb.store import Base as KbBase
     from bot.shop import ShopBase
 
     combined = MetaData()
-    for base in (HandoffBase, KbBase, ShopBase, AuthBase, CannedBase, NotesBase):
+    for base in (HandoffBase, KbBase, ShopBase, AuthBase, CannedBase, NotesBase, MarksBase):
         for table in base.metadata.tables.values():
             table.to_metadata(combined)
     return combined

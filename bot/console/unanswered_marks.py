@@ -37,8 +37,7 @@ class MarkRow(MarksBase):
 
 class MarkStore:
     def __init__(self, engine) -> None:
-        self.engine = engine
-        MarksBase.metadata.create_all(engine)
+        self.engine = engine  # its table comes with the schema's migrations (bot/migrations)
         self.session = sessionmaker(engine, future=True, expire_on_commit=False)
 
     def mark(self, messages: Iterable[Tuple[str, str]], status: str, by: str,
