@@ -31,7 +31,7 @@ from aiohttp import web
 from bot.console import pages, unanswered_page
 from bot.console.dashboard import FORBIDDEN as DASHBOARD_FORBIDDEN
 from bot.console.dashboard import Filters, FilterError, parse_filters, shop_today
-from bot.console.faq_editor import CONFLICT, EDITOR_ROLES, STORE
+from bot.console.faq_editor import CONFLICT, STORE
 from bot.console.unanswered_groups import messages_by_key, proposals, unanswered_groups
 from bot.console.unanswered_marks import ADDED, DISMISSED, IGNORED, MarkStore
 from bot.console.web import SETTINGS, TICKETS, blocking, html, json_body, json_error, user_of
@@ -58,7 +58,7 @@ class BadRequest(ValueError):
 
 def _refused(request: web.Request, api: bool = True) -> Optional[web.Response]:
     user = user_of(request)
-    if user.role in EDITOR_ROLES:
+    if user.edits_faq:
         return None
     log.warning("console: %s (%s) refused %s %s (unanswered: editors and admins only)",
                 user.username, user.role, request.method, request.path)
