@@ -20,6 +20,7 @@ from typing import Any, Dict, List
 from aiohttp import web
 
 from bot.console.faq_editor import entry_of, faq_store, not_editor
+from bot.console.security import FORM_TYPES
 from bot.console.web import blocking, json_body, json_error, user_of
 from bot.kb.corpus import read_csv_bytes
 from bot.kb.import_preview import preview_import
@@ -41,6 +42,9 @@ def _big(request: web.Request) -> web.Response:
 async def api_preview(request: web.Request) -> web.Response:
     if (refused := not_editor(request)) is not None:
         return refused
+    if request.content_type in FORM_TYPES:  # the page sends the file itself as the body
+        return json_error(415, "Hãy gửi chính tệp CSV (Content-Type: text/csv) / "
+                               "Send the CSV file itself as the body (Content-Type: text/csv)")
     try:  # the console's usual body limit is smaller
         data = await request.clone(client_max_size=MAX_CSV_BYTES).read()
     except web.HTTPRequestEntityTooLarge:
@@ -66,7 +70,7 @@ async def api_apply(request: web.Request) -> web.Response:
     if (refused := not_editor(request)) is not None:
         return refused
     try:
-        body = await json_body(request.clone(client_max_size=MAX_CSV_BYTES))
+        body = await json_body(request, MAX_CSV_BYTES)
     except web.HTTPRequestEntityTooLarge:
         return _big(request)
     rows = body.get("entries") if isinstance(body, dict) else None

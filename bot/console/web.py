@@ -6,7 +6,7 @@ import asyncio
 import functools
 import json
 from datetime import timezone
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from aiohttp import web
 
@@ -61,12 +61,15 @@ def now_iso() -> str:
     return utcnow().replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
 
 
-async def json_body(request: web.Request) -> Any:
-    """The request's JSON (415 if it is not JSON, 400 if it does not parse)."""
+async def json_body(request: web.Request, max_bytes: Optional[int] = None) -> Any:
+    """The request's JSON (415 if it is not JSON, 400 if it does not parse); `max_bytes`: a
+    larger body limit than the console's (413 above it)."""
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(
             text=json.dumps({"error": "Content-Type must be application/json"}),
             content_type="application/json")
+    if max_bytes:
+        request = request.clone(client_max_size=max_bytes)
     try:
         return await request.json()
     except ValueError:

@@ -63,9 +63,9 @@ def test_corpus_edit_reaches_the_running_bot_without_a_restart(stack, stack_sett
     failures: list[str] = []
     stop = threading.Event()
 
-    def keep_asking() -> None:
-        asker = Customer(stack)
+    def keep_asking() -> None:  # customers, each asking once (one would hit the rate limit)
         while not stop.is_set():
+            asker = Customer(stack)
             reply = asker.post({"sender": asker.sender, "message": question})
             texts = [m.get("text", "") for m in reply.json()] if reply.ok else []
             if not reply.ok or not any("20.000đ" in t for t in texts):

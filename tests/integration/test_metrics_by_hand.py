@@ -80,10 +80,21 @@ def rest_dont_know(stack):
     return customer.sender, last
 
 
+# Questions in the FAQ's grey zone on the sample corpus. Earlier tests publish edits to the
+# session's FAQ (and the decision is refitted to them), so the first one that still gets
+# suggestions is used; a conversation that got a direct answer is simply not in the mix.
+GREY_ZONE = ("phí vận chuyển bao nhiêu", "tiền vận chuyển hết bao nhiêu", "phí ship tính sao vậy",
+             "ship hàng mất phí không")
+
+
 def rest_suggested(stack, pick: bool):
-    customer = Customer(stack)
-    reply = customer.say("phí vận chuyển bao nhiêu")
-    assert reply[0]["text"].startswith("Bạn muốn hỏi về nội dung nào"), reply
+    for question in GREY_ZONE:
+        customer = Customer(stack)
+        reply = customer.say(question)
+        if reply[0]["text"].startswith("Bạn muốn hỏi về nội dung nào"):
+            break
+    else:
+        pytest.fail(f"none of {GREY_ZONE} got suggestions: {reply}")
     if pick:
         payload = next(b["payload"] for b in reply[0]["buttons"] if "shipping-fee" in b["payload"])
         reply = customer.say(payload)

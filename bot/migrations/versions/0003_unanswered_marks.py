@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if "unanswered_marks" in sa.inspect(op.get_bind()).get_table_names():
+        return  # made by create_all before this revision (as 0001 adopts the older tables)
     op.create_table('unanswered_marks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=40), nullable=False),
