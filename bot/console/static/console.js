@@ -130,6 +130,7 @@
     if (!response.ok) {
       const error = new Error(json.error || ("HTTP " + response.status));
       error.body = json;
+      error.status = response.status;
       throw error;
     }
     return json;
@@ -613,7 +614,7 @@
     });
   }
   availabilityToggle();
-  // What the other page scripts (faq.js) share with this one.
+  // What the other page scripts (faq.js, unanswered.js) share with this one.
   window.hotroConsole = { api: api, el: el, formatTime: formatTime };
 
   if (page === "inbox") inboxPage();

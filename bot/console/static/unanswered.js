@@ -2,10 +2,13 @@
 // messages from /api/unanswered, turned into FAQ phrasings or a new entry (saved through
 // the FAQ store's API with the version they start from), or ignored; the phrasings that
 // picked suggestions propose, accepted in bulk. Data goes into the page with textContent.
+// console.js's api() and el() are shared through window.hotroConsole.
 "use strict";
 (function () {
   const body = document.body;
-  if (body.dataset.page !== "unanswered" || !body.dataset.from) return;
+  const shared = window.hotroConsole;
+  if (body.dataset.page !== "unanswered" || !body.dataset.from || !shared) return;
+  const api = shared.api, el = shared.el;
 
   const REASONS = {
     not_understood: "Bot không hiểu / Not understood",
@@ -18,12 +21,6 @@
   let offset = 0;
 
   function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
   function filters() {
     const query = new URLSearchParams({ from: body.dataset.from, to: body.dataset.to });
     if (body.dataset.channel) query.set("channel", body.dataset.channel);
@@ -32,28 +29,6 @@
   function status(text, error) {
     $("status").textContent = text;
     $("status").className = error ? "error" : "muted";
-  }
-
-  async function api(method, url, data) {
-    const options = { method: method, credentials: "same-origin", headers: {} };
-    if (method !== "GET") {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(data || {});
-    }
-    const response = await fetch(url, options);
-    let json = {};
-    try { json = await response.json(); } catch (e) { json = {}; }
-    if (response.status === 401) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
-      throw new Error("Cần đăng nhập / Login required");
-    }
-    if (!response.ok) {
-      const error = new Error(json.message || json.error || ("HTTP " + response.status));
-      error.body = json;
-      error.status = response.status;
-      throw error;
-    }
-    return json;
   }
 
   function describe(error) {
