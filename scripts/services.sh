@@ -40,10 +40,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian's ${missing[*]} for the PostgreSQL/Redis tests"
   $sudo_ apt-get update -qq
   # No init system in CI containers: the packages' own start attempts may fail; we start ours.
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null ||
+    echo "==> apt-get reported an error (a package's own service start, without init?); checking"
 fi
 
 v=$(pg_version)
+if [ -z "$v" ] || ! command -v redis-server >/dev/null 2>&1; then
+  echo "services.sh: PostgreSQL or redis-server is not installed (apt-get install postgresql redis-server)" >&2
+  exit 1
+fi
 if ! $sudo_ pg_lsclusters -h | awk '{print $2}' | grep -qx "$CLUSTER"; then
   $sudo_ pg_createcluster "$v" "$CLUSTER" -p "$PG_PORT" >/dev/null
 fi
