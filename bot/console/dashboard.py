@@ -33,8 +33,8 @@ from bot.analytics.conversations import Conversation, conversations
 from bot.analytics.events import EventsUnavailable, read_events
 from bot.analytics.export import COLUMNS, conversation_rows
 from bot.analytics.metrics import summarize
-from bot.console import dashboard_page, pages
-from bot.console.web import SETTINGS, blocking, html, json_error, user_of
+from bot.console import dashboard_page
+from bot.console.web import SETTINGS, blocking, html, json_error, refused, user_of
 from bot.shop import ShopProfile, shop_profile
 
 log = logging.getLogger(__name__)
@@ -168,14 +168,7 @@ def export_csv(settings: Dict[str, Any], filters: Filters) -> str:
 
 def _refused(request: web.Request, api: bool) -> Optional[web.Response]:
     """403 unless the user is a lead or an admin."""
-    user = user_of(request)
-    if user.sees_dashboard:
-        return None
-    log.warning("console: %s (%s) refused %s %s (dashboard: leads and admins only)",
-                user.username, user.role, request.method, request.path)
-    if api:
-        return json_error(403, FORBIDDEN)
-    return html(pages.error_page("403 Không có quyền / Forbidden", FORBIDDEN, user), status=403)
+    return refused(request, user_of(request).sees_dashboard, "dashboard: leads and admins", FORBIDDEN, api)
 
 
 def _filters(request: web.Request, shop: ShopProfile) -> Filters:

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from bot.console.web import SETTINGS, blocking, json_body, json_error, user_of
+from bot.console.web import SETTINGS, blocking, json_body, json_error, refused, user_of
 from bot.db import database_url
 from bot.kb.corpus import Entry
 from bot.kb.store import EntryConflict, EntryInvalid, FaqStore, field_changes
@@ -45,11 +45,7 @@ def faq_store(request: web.Request) -> FaqStore:
 
 def not_editor(request: web.Request) -> Optional[web.Response]:
     """403 for a user who may not edit the FAQ (the guard of every FAQ API call)."""
-    user = user_of(request)
-    if not user.edits_faq:
-        log.warning("console: %s (%s) refused %s %s", user.username, user.role, request.method, request.path)
-        return json_error(403, FORBIDDEN)
-    return None
+    return refused(request, user_of(request).edits_faq, "FAQ: editors and admins", FORBIDDEN)
 
 
 def _bad(fields: Dict[str, List[str]]) -> web.Response:

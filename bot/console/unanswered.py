@@ -28,13 +28,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
-from bot.console import pages, unanswered_page
+from bot.console import unanswered_page
 from bot.console.dashboard import FORBIDDEN as DASHBOARD_FORBIDDEN
 from bot.console.dashboard import Filters, FilterError, parse_filters, shop_today
 from bot.console.faq_editor import CONFLICT, STORE
 from bot.console.unanswered_groups import messages_by_key, proposals, unanswered_groups
 from bot.console.unanswered_marks import ADDED, DISMISSED, IGNORED, MarkStore
-from bot.console.web import SETTINGS, TICKETS, blocking, html, json_body, json_error, user_of
+from bot.console.web import SETTINGS, TICKETS, blocking, html, json_body, json_error, refused, user_of
 from bot.kb.corpus import phrasing_key
 from bot.kb.service import KnowledgeBaseUnavailable
 from bot.kb.store import EntryConflict, EntryInvalid, FaqStore
@@ -57,14 +57,7 @@ class BadRequest(ValueError):
 
 
 def _refused(request: web.Request, api: bool = True) -> Optional[web.Response]:
-    user = user_of(request)
-    if user.edits_faq:
-        return None
-    log.warning("console: %s (%s) refused %s %s (unanswered: editors and admins only)",
-                user.username, user.role, request.method, request.path)
-    if api:
-        return json_error(403, FORBIDDEN)
-    return html(pages.error_page("403 Không có quyền / Forbidden", FORBIDDEN, user), status=403)
+    return refused(request, user_of(request).edits_faq, "unanswered: editors and admins", FORBIDDEN, api)
 
 
 def _keys(body: Any, name: str = "keys") -> List[str]:
@@ -289,11 +282,9 @@ async def api_accept(request: web.Request) -> web.Response:
 
 async def api_dashboard_top(request: web.Request) -> web.Response:
     """The largest unanswered groups for the dashboard's filters (leads and admins)."""
-    user = user_of(request)
-    if not user.sees_dashboard:
-        log.warning("console: %s (%s) refused %s %s (dashboard: leads and admins only)",
-                    user.username, user.role, request.method, request.path)
-        return json_error(403, DASHBOARD_FORBIDDEN)
+    if (no := refused(request, user_of(request).sees_dashboard, "dashboard: leads and admins",
+                      DASHBOARD_FORBIDDEN)) is not None:
+        return no
     try:
         selection = await _selection(request)
     except FilterError as error:

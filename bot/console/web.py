@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 from datetime import timezone
 from typing import Any, Callable, Dict, Optional
 
 from aiohttp import web
 
+from bot.console import pages
 from bot.console.auth import User, UserStore
 from bot.console.rasa import RasaClient
 from bot.db import utcnow
@@ -39,6 +41,20 @@ def json_error(status: int, message: str, **extra: Any) -> web.Response:
 
 def html(text: str, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def refused(request: web.Request, allowed: bool, who: str, message: str,
+            api: bool = True) -> Optional[web.Response]:
+    """None when the user may; else a 403 saying `message` (JSON, or a page when not `api`),
+    and a log line naming `who` may ("editors and admins")."""
+    if allowed:
+        return None
+    user = user_of(request)
+    logging.getLogger(__name__).warning("console: %s (%s) refused %s %s (%s only)", user.username,
+                                        user.role, request.method, request.path, who)
+    if api:
+        return json_error(403, message)
+    return html(pages.error_page("403 Không có quyền / Forbidden", message, user), status=403)
 
 
 def is_api(path: str) -> bool:
