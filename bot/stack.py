@@ -105,7 +105,9 @@ class Service:
 
 @dataclass
 class Stack:
-    """The action server, Rasa server and agent console of one hotro deployment."""
+    """The action server, Rasa server and agent console of one hotro deployment; without
+    the console (`console=False`) it is one more replica of the first two beside a stack
+    that has it, sharing its stores (deploy/endpoints.yml)."""
 
     model: Path
     var_dir: Path
@@ -116,6 +118,7 @@ class Stack:
     credentials: Path = PROJECT_DIR / "credentials.yml"
     endpoints: Path = PROJECT_DIR / "endpoints.yml"  # deploy/endpoints.yml: PostgreSQL, Redis
     extra_env: Dict[str, str] = field(default_factory=dict)
+    console: bool = True
     services: List[Service] = field(default_factory=list)
 
     @property
@@ -171,13 +174,14 @@ class Stack:
                  *(["--auth-token", token] if token else [])],
                 f"{self.rasa_url}/status" + (f"?token={token}" if token else ""), logs / "rasa.log",
             ),
-            Service(
+        ]
+        if self.console:
+            self.services.append(Service(
                 "console",
                 [sys.executable, "-m", "bot.console", "--host", self.host,
                  "--port", str(self.console_port)],
                 f"{self.console_url}/healthz", logs / "console.log",
-            ),
-        ]
+            ))
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)

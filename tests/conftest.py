@@ -226,24 +226,11 @@ def postgres_server() -> str:
 def new_postgres_database(postgres_server):
     """new_postgres_database() -> the URL of a fresh, empty database; all are dropped at the
     end of the session (each session and test gets its own: parallel runs never meet)."""
-    import sqlalchemy
-    from sqlalchemy.engine import make_url
+    from tests.production import PostgresDatabases
 
-    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    made: List[str] = []
-
-    def new() -> str:
-        name = f"hotro_test_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-        made.append(name)
-        return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-
-    yield new
-    with admin.connect() as connection:
-        for name in made:
-            connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    databases = PostgresDatabases(postgres_server)
+    yield databases.new
+    databases.drop_all()
 
 
 @pytest.fixture(scope="session")
