@@ -17,7 +17,8 @@ reply (REST) or the acknowledgement the widget channel sends once the bot has an
 Customers arrive at random (Poisson) so that messages come at the offered rate; the rate
 is stepped up until a step's p99 passes one second (10 a second, the aim's rate, is always
 measured). Server CPU per message: user + system time of the serving processes during
-the step, a measure of cost that does not depend on how busy the shared machine is.
+the step, a measure of cost that depends less on how busy the shared machine is; the load
+generator's own CPU per message beside it (it runs on the same cores).
 
 An error is an HTTP error, an empty reply, a refused (`ok: false`) or missing
 acknowledgement, or no reply within TIMEOUT. Memory is the resident memory of the serving
@@ -237,10 +238,12 @@ def step_up(name: str, serving: Sequence[Stack], rates: List[float], duration: f
     for rate in rates:
         conversations = schedule(rate, duration, random.Random(f"{name}-{rate}"), questions)
         load = Load(serving)
-        cpu = stack_cpu(serving)
+        cpu, own = stack_cpu(serving), time.process_time()
         took = asyncio.run(load.run(conversations))
         row = summary(rate, duration, took, load.results, stack_memory(serving))
-        row["cpu_ms"] = (stack_cpu(serving) - cpu) * 1000 / max(1, row["sent"] - row["errors"])
+        answered = max(1, row["sent"] - row["errors"])
+        row["cpu_ms"] = (stack_cpu(serving) - cpu) * 1000 / answered
+        row["own_cpu_ms"] = (time.process_time() - own) * 1000 / answered
         errors = sorted({r.error for r in load.results if r.error})
         print(f"{name}, {rate:g}/s: sent {row['sent']}, p99 {row['all_p99']:.0f} ms, "
               f"{row['errors']} errors {errors[:3]}, load average {os.getloadavg()[0]:.1f}",
@@ -255,14 +258,15 @@ def step_up(name: str, serving: Sequence[Stack], rates: List[float], duration: f
 
 def load_table(rows: List[Dict[str, float]]) -> str:
     lines = ["| offered msg/s | achieved msg/s | FAQ p50 / p95 / p99 (ms) | greetings p50 / p95 / p99 (ms) "
-             "| all turns p99 (ms) | errors / sent | server CPU ms / msg | stack RSS (MB) | load avg |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| all turns p99 (ms) | errors / sent | server CPU ms / msg | load generator CPU ms / msg "
+             "| stack RSS (MB) | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r['offered']:.1f} | {r['throughput']:.1f} | {r['faq_p50']:.0f} / {r['faq_p95']:.0f} / "
             f"{r['faq_p99']:.0f} | {r['greeting_p50']:.0f} / {r['greeting_p95']:.0f} / "
             f"{r['greeting_p99']:.0f} | {r['all_p99']:.0f} | {r['errors']} / {r['sent']} | "
-            f"{r['cpu_ms']:.0f} | {r['memory']:.0f} | {r['load_average']:.1f} |")
+            f"{r['cpu_ms']:.0f} | {r['own_cpu_ms']:.0f} | {r['memory']:.0f} | {r['load_average']:.1f} |")
     return "\n".join(lines)
 
 
@@ -276,6 +280,8 @@ def faq_turn_parts(stack: Stack, questions: List[str]) -> str:
     """One FAQ turn taken apart, on the quiet stack, medians over `questions`: each asked
     after a greeting, in a conversation of its own (a first message also starts a session)."""
     from bot.embedders import load_embedder
+    from bot.kb.service import decide, get_knowledge_base
+    from bot.text import prepare
 
     def say(sender: str, text: str) -> None:
         requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=60,
@@ -283,16 +289,22 @@ def faq_turn_parts(stack: Stack, questions: List[str]) -> str:
 
     domain = requests.get(f"{stack.rasa_url}/domain", headers={"Accept": "application/json"},
                           timeout=30).json()
-    embedder = load_embedder(load_settings()["embedder"])
+    settings = load_settings(str(stack.var_dir / "hotro.yml"))  # the stack's FAQ index
+    embedder = load_embedder(settings["embedder"])
+    decide(prepare(questions[0]), settings=settings)  # loads the index
     parts: Dict[str, List[float]] = {k: [] for k in (
-        "greeting", "turn", "greeting later", "parse", "embed", "action", "tracker")}
+        "greeting", "turn", "greeting later", "parse", "embed", "search", "action", "tracker")}
     for text in questions:
         sender = f"parts-{uuid.uuid4().hex[:12]}"
         parts["greeting"].append(timed(lambda: say(sender, "chào shop")))
         parts["turn"].append(timed(lambda: say(sender, text)))
         parts["parse"].append(timed(lambda: requests.post(
             f"{stack.rasa_url}/model/parse", json={"text": text}, timeout=60).raise_for_status()))
-        parts["embed"].append(timed(lambda: embedder.embed_queries([text])))
+        searched = get_knowledge_base(settings).query(prepare(text), None).text  # as FAQ search embeds it
+        vector: list = []
+        parts["embed"].append(timed(lambda: vector.extend(embedder.embed_queries([searched]))))
+        parts["search"].append(timed(lambda: decide(
+            prepare(text), cached=(embedder.spec, searched, vector[0]), settings=settings)))
         tracker: dict = {}
         parts["tracker"].append(timed(lambda: tracker.update(requests.get(
             f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=60).json())))
@@ -311,6 +323,8 @@ def faq_turn_parts(stack: Stack, questions: List[str]) -> str:
         f"| a greeting as a later message (\"hello\"), for reference | {p50['greeting later']:.0f} |",
         f"| of the FAQ turn: NLU, Rasa's /model/parse (tokenizer, embedding, intent, FAQ search and decision) | {p50['parse']:.0f} |",
         f"| … of which the query embedding (measured alone, in the bench's process) | {p50['embed']:.0f} |",
+        f"| … of which preparing the text, the FAQ search and its decision, given the embedding "
+        f"(bot.kb.service.decide, in the bench's process) | {p50['search']:.0f} |",
         f"| of the FAQ turn: the action call (action server's webhook, action_answer_question) | {p50['action']:.0f} |",
         f"| of the FAQ turn: reading the tracker from PostgreSQL (/conversations/…/tracker) | {p50['tracker']:.0f} |",
         f"| of the FAQ turn, the rest: policies, Redis lock, saving the tracker and the event, the channel | {rest:.0f} |",
