@@ -43,10 +43,11 @@ class PostgresDatabases:
 
 
 def reuse_faq_index(source: Path, target: Path) -> None:
-    """A copy of the FAQ index the session's other stack built, if it did: this stack's
-    store is seeded from the same corpus, so it finds the index up to date (or reuses its
-    vectors) instead of embedding every entry again, minutes on this machine. Only what the
-    manifest names is copied (data directories are immutable); no copy, a full build."""
+    """A copy of an FAQ index already built (the session's other stack's, `hotro kb build`'s),
+    if there is one: this stack's store is seeded from the same corpus, so it finds the index
+    up to date (or reuses its vectors) instead of embedding every entry again, minutes on this
+    machine. Only what the manifest names is copied (data directories are immutable); no
+    copy, a full build."""
     try:
         manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
         shutil.copytree(source / manifest["data_dir"], target / manifest["data_dir"])
