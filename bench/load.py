@@ -280,7 +280,7 @@ def faq_turn_parts(stack: Stack, questions: List[str]) -> str:
     """One FAQ turn taken apart, on the quiet stack, medians over `questions`: each asked
     after a greeting, in a conversation of its own (a first message also starts a session)."""
     from bot.embedders import load_embedder
-    from bot.kb.service import decide, get_knowledge_base
+    from bot.kb.service import decide, get_knowledge_base, reset
     from bot.text import prepare
 
     def say(sender: str, text: str) -> None:
@@ -313,6 +313,7 @@ def faq_turn_parts(stack: Stack, questions: List[str]) -> str:
                 "next_action": "action_answer_question", "sender_id": sender, "tracker": tracker,
                 "domain": domain, "version": "3.6.0"}).raise_for_status()))
         parts["greeting later"].append(timed(lambda: say(sender, "hello")))
+    reset()  # stops its poller of the FAQ store, whose database is dropped next
     p50 = {k: statistics.median(v) for k, v in parts.items()}
     rest = p50["turn"] - p50["parse"] - p50["action"] - p50["tracker"]
     return "\n".join([
