@@ -1,8 +1,12 @@
 """Fixtures of the integration tests beyond the stack (tests/conftest.py): the stack's
-ticket store and a logged-in console agent."""
+ticket store, a logged-in console agent, `hotro run` as an operator runs it, and a stack on
+the production stores."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,8 +17,13 @@ import pytest
 import requests
 import sqlalchemy
 import yaml
+from sqlalchemy.engine import make_url
 
 from bot.handoff.store import TicketStore
+from bot.settings import PROJECT_DIR
+from bot.stack import Stack, _ready, free_port
+
+HOTRO = str(Path(sys.executable).parent / "hotro")
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +91,107 @@ def agent(stack, stack_settings):
     session = console_login(stack, stack_settings, "lan", "agent")
     session.get(f"{stack.console_url}/", timeout=30).raise_for_status()  # agent is online
     return session
+
+
+class HotroRun:
+    """`hotro run` in a process of its own: its own ports and var dir, `settings` its
+    hotro.yml (the test stack's: the same ticket database as the `tickets` fixture)."""
+
+    def __init__(self, var_dir: Path, settings: Path) -> None:
+        # Only for its URLs: `hotro run` starts the processes.
+        self.stack = Stack(model=Path("unused"), var_dir=var_dir, rasa_port=free_port(),
+                           action_port=free_port(), console_port=free_port())
+        self.output = var_dir / "hotro-run.out"
+        self.rasa_before_actions = False  # did the Rasa server ever answer first?
+        with open(self.output, "wb") as out:
+            self.process = subprocess.Popen(
+                [HOTRO, "run", "--no-train", "--port", str(self.stack.rasa_port),
+                 "--action-port", str(self.stack.action_port),
+                 "--console-port", str(self.stack.console_port), "--var-dir", str(var_dir)],
+                env={**os.environ, "HOTRO_CONFIG": str(settings)}, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_running(self, timeout: float = 900) -> None:
+        deadline = time.monotonic() + timeout
+        while "hotro is running" not in self.printed():
+            assert self.process.poll() is None, self.printed()
+            assert time.monotonic() < deadline, self.printed()
+            if _ready(f"{self.stack.rasa_url}/status") and \
+                    not _ready(f"{self.stack.action_url}/health"):
+                self.rasa_before_actions = True
+            time.sleep(0.3)
+
+    def printed(self) -> str:
+        return self.output.read_text(encoding="utf-8", errors="replace")
+
+    # What tells each of its processes apart in /proc/PID/cmdline, beside its port.
+    ARGV = {"action server": ["run", "actions"], "rasa server": ["run", "--enable-api"],
+            "console": ["-m", "bot.console"]}
+
+    def pid_of(self, service: str) -> int:
+        """The process id of one of the processes `hotro run` started (a restart changes it)."""
+        wanted = self.ARGV[service]
+        port = str({"action server": self.stack.action_port, "rasa server": self.stack.rasa_port,
+                    "console": self.stack.console_port}[service])
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if any(argv[i:i + 2] == wanted for i in range(len(argv))) and port in argv:
+                return int(entry.name)
+        raise AssertionError(f"no {service} process")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(120)
+
+
+@contextmanager
+def hotro_running(settings: Path, var_dir: Path):
+    """A `hotro run` for the block, once it says it is running; stopped after it."""
+    run = HotroRun(var_dir, settings)
+    try:
+        run.wait_running()
+        yield run
+    finally:
+        if run.process.poll() is None:
+            run.stop()
+
+
+def production_stack(model: Path, stack_settings: Path, var_dir: Path, database: str,
+                     events_database: str, redis_url: str) -> tuple:
+    """(a stack, not started, on the production stores of deploy/endpoints.yml: hotro's
+    tables and Rasa's tracker in `database`, Rasa's events in `events_database`, its lock
+    store in Redis; its hotro.yml)."""
+    settings = yaml.safe_load(stack_settings.read_text(encoding="utf-8"))
+    settings["handoff"]["database_url"] = database
+    reuse_faq_index(Path(settings["kb"]["index_dir"]), var_dir / "kb_index")
+    settings["kb"]["index_dir"] = str(var_dir / "kb_index")
+    settings_path = var_dir / "hotro.yml"
+    settings_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    redis = make_url(redis_url)
+    stack = Stack(model=model, var_dir=var_dir, rasa_port=free_port(), action_port=free_port(),
+                  console_port=free_port(), endpoints=PROJECT_DIR / "deploy" / "endpoints.yml",
+                  extra_env={"HOTRO_CONFIG": str(settings_path),
+                             "HOTRO_TRACKER_URL": database,
+                             "HOTRO_EVENTS_DB": events_database,
+                             "HOTRO_REDIS_HOST": redis.host,
+                             "HOTRO_REDIS_PORT": str(redis.port),
+                             "HOTRO_REDIS_DB": redis.database or "0"})
+    return stack, settings_path
+
+
+def reuse_faq_index(source: Path, target: Path) -> None:
+    """A copy of the FAQ index the session's other stack built, if it did: this stack's
+    store is seeded from the same corpus, so it finds the index up to date (or reuses its
+    vectors) instead of embedding every entry again, minutes on this machine. Only what the
+    manifest names is copied (data directories are immutable); no copy, a full build."""
+    try:
+        manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+        shutil.copytree(source / manifest["data_dir"], target / manifest["data_dir"])
+        shutil.copy(source / "manifest.json", target / "manifest.json")
+    except (OSError, ValueError, KeyError):
+        shutil.rmtree(target, ignore_errors=True)

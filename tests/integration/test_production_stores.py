@@ -4,64 +4,32 @@ scripts/services.sh). A conversation handed to a person survives a restart of th
 stack: the conversation, the ticket, its transcript and the agent's login."""
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy
-import yaml
-from sqlalchemy.engine import make_url
 
 from bot.handoff.store import RESOLVED, TicketStore
 from bot.schema import differences
-from bot.settings import PROJECT_DIR
-from bot.stack import Stack, free_port
+from bot.stack import Stack
 from tests.conftest import SocketCustomer
-from tests.integration.conftest import console_login
+from tests.integration.conftest import console_login, production_stack
 
 
 @pytest.fixture(scope="module")
 def production(model, stack_settings, new_postgres_database, redis_url, tmp_path_factory):
     """A second stack, on PostgreSQL and Redis: (stack, its settings, hotro's database)."""
     database = new_postgres_database()  # hotro's tables and Rasa's tracker
-    var_dir = tmp_path_factory.mktemp("production")
-    settings = yaml.safe_load(stack_settings.read_text(encoding="utf-8"))
-    settings["handoff"]["database_url"] = database
-    reuse_faq_index(Path(settings["kb"]["index_dir"]), var_dir / "kb_index")
-    settings["kb"]["index_dir"] = str(var_dir / "kb_index")
-    settings_path = var_dir / "hotro.yml"
-    settings_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    redis = make_url(redis_url)
-    stack = Stack(model=model, var_dir=var_dir, rasa_port=free_port(), action_port=free_port(),
-                  console_port=free_port(), endpoints=PROJECT_DIR / "deploy" / "endpoints.yml",
-                  extra_env={"HOTRO_CONFIG": str(settings_path),
-                             "HOTRO_TRACKER_URL": database,
-                             "HOTRO_EVENTS_DB": new_postgres_database(),
-                             "HOTRO_REDIS_HOST": redis.host,
-                             "HOTRO_REDIS_PORT": str(redis.port),
-                             "HOTRO_REDIS_DB": redis.database or "0"})
+    stack, settings_path = production_stack(model, stack_settings,
+                                            tmp_path_factory.mktemp("production"), database,
+                                            new_postgres_database(), redis_url)
     try:
         stack.start()
         yield stack, settings_path, database
     finally:
         stack.stop()
-
-
-def reuse_faq_index(source: Path, target: Path) -> None:
-    """A copy of the FAQ index the session's other stack built, if it did: this stack's
-    store is seeded from the same corpus, so it finds the index up to date (or reuses its
-    vectors) instead of embedding every entry again, minutes on this machine. Only what the
-    manifest names is copied (data directories are immutable); no copy, a full build."""
-    try:
-        manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-        shutil.copytree(source / manifest["data_dir"], target / manifest["data_dir"])
-        shutil.copy(source / "manifest.json", target / "manifest.json")
-    except (OSError, ValueError, KeyError):
-        shutil.rmtree(target, ignore_errors=True)
 
 
 class RedisMonitor:
