@@ -72,7 +72,7 @@ def wait_ticket(tickets):
 def console_login(stack, stack_settings, username: str, role: str) -> requests.Session:
     """A console account made with `hotro user add`, logged in like a browser."""
     created = subprocess.run(
-        [str(Path(sys.executable).parent / "hotro"), "user", "add", username, "--role", role],
+        [HOTRO, "user", "add", username, "--role", role],
         env={**os.environ, "HOTRO_CONFIG": str(stack_settings),
              "HOTRO_NEW_PASSWORD": "mat-khau-dai-123"},
         capture_output=True, text=True, timeout=120)

@@ -40,6 +40,7 @@ class Kept:
     """What people saved before the faults: a ticket with its transcript, an FAQ edit."""
 
     def __init__(self, stack: Stack, settings: Path, tickets: TicketStore) -> None:
+        wait_for(lambda: _answers(stack), "the bot's first answer")  # a busy machine's first is slow
         self.console = stack.console_url
         self.username = f"an-{uuid.uuid4().hex[:6]}"
         self.admin = console_login(stack, settings, self.username, "admin")
