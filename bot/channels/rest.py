@@ -4,12 +4,17 @@ Rasa's RestInput trusts the body: invalid JSON or a missing field ends in a 500 
 100 kB message goes through the whole NLU. This channel answers those with a 4xx, a
 clear error and a log line, and a sender sending faster than bot/channels/rate_limit.py
 allows with 429, Retry-After and the reason in both languages; a valid request is
-handled exactly as Rasa's.
+handled exactly as Rasa's, but for a failure: Rasa answers a message it could not handle
+(its lock store, tracker store or event broker down: the turn was not saved) with `200 []`,
+which a client takes as "received, no reply": the message was lost. This channel answers
+it with 503 and Retry-After instead, so the client sends it again
+(tests/integration/test_faults.py: kill -9 of Redis under load lost 12 of 20 messages).
 """
 from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from rasa.core.channels.channel import UserMessage
@@ -26,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = MAX_MESSAGE_CHARS
 MAX_SENDER_CHARS = 128
+RETRY_AFTER_FAILURE = 2  # seconds
+
+# Did Rasa fail to handle this request's message? Sanic serves a request's middleware and
+# handler in one task, so the handler's setting is seen by the response middleware.
+_not_handled: ContextVar[bool] = ContextVar("rest_not_handled", default=False)
 
 
 def read_rest_body(raw: bytes, max_message_chars: int) -> Union[Dict[str, Any], Tuple[int, str]]:
@@ -67,13 +77,21 @@ class CheckedRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        async def handle(message: UserMessage) -> None:
+            try:
+                await on_new_message(message)
+            except Exception:
+                _not_handled.set(True)  # RestInput logs it and answers 200 []
+                raise
+
+        blueprint = super().blueprint(handle)
         action_fallback.install(blueprint)
 
         @blueprint.middleware("request")
         async def reject_bad_input(request: Request) -> Optional[response.HTTPResponse]:
             if request.method != "POST":
                 return None
+            _not_handled.set(False)  # a keep-alive connection's requests share one task
             body = read_rest_body(request.body, self.max_message_chars)
             if isinstance(body, tuple):
                 status, error = body
@@ -90,5 +108,15 @@ class CheckedRestInput(RestInput):
                            self.rate_limit.per_second * 60)
             return response.json({"error": bilingual_text("utter_refused_too_fast")}, status=429,
                                  headers={"Retry-After": str(wait)})
+
+        @blueprint.middleware("response")
+        async def not_handled_is_not_received(request: Request, _response: Any
+                                              ) -> Optional[response.HTTPResponse]:
+            if request.method != "POST" or not _not_handled.get():
+                return None
+            logger.error("REST message not handled (see the error above): answered 503, the "
+                         "client sends it again")
+            return response.json({"error": bilingual_text("utter_refused_not_handled")},
+                                 status=503, headers={"Retry-After": str(RETRY_AFTER_FAILURE)})
 
         return blueprint

@@ -8,78 +8,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from bot.stack import Stack, _ready, free_port
+from bot.stack import _ready
 from tests.conftest import Customer
+from tests.integration.conftest import hotro_running
 
-HOTRO = str(Path(sys.executable).parent / "hotro")
 APOLOGY_VI = "trợ lý tự động đang gặp sự cố"
 APOLOGY_EN = "technical problem"
 
 
-class HotroRun:
-    def __init__(self, var_dir: Path, settings: Path) -> None:
-        # Only for its URLs: `hotro run` starts the processes.
-        self.stack = Stack(model=Path("unused"), var_dir=var_dir, rasa_port=free_port(),
-                           action_port=free_port(), console_port=free_port())
-        self.output = var_dir / "hotro-run.out"
-        self.rasa_before_actions = False  # did the Rasa server ever answer first?
-        with open(self.output, "wb") as out:
-            self.process = subprocess.Popen(
-                [HOTRO, "run", "--no-train", "--port", str(self.stack.rasa_port),
-                 "--action-port", str(self.stack.action_port),
-                 "--console-port", str(self.stack.console_port), "--var-dir", str(var_dir)],
-                env={**os.environ, "HOTRO_CONFIG": str(settings)}, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_running(self, timeout: float = 900) -> None:
-        deadline = time.monotonic() + timeout
-        while "hotro is running" not in self.printed():
-            assert self.process.poll() is None, self.printed()
-            assert time.monotonic() < deadline, self.printed()
-            if _ready(f"{self.stack.rasa_url}/status") and \
-                    not _ready(f"{self.stack.action_url}/health"):
-                self.rasa_before_actions = True
-            time.sleep(0.3)
-
-    def printed(self) -> str:
-        return self.output.read_text(encoding="utf-8", errors="replace")
-
-    def action_server_pid(self) -> int:
-        wanted = ["run", "actions"]
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            except OSError:
-                continue
-            if any(argv[i:i + 2] == wanted for i in range(len(argv))) and \
-                    str(self.stack.action_port) in argv:
-                return int(entry.name)
-        raise AssertionError("no action server process")
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(120)
-
-
 @pytest.fixture(scope="module")
 def hotro_run(stack_settings, tmp_path_factory):
-    run = HotroRun(tmp_path_factory.mktemp("hotro-run"), stack_settings)
-    try:
-        run.wait_running()
+    with hotro_running(stack_settings, tmp_path_factory.mktemp("hotro-run")) as run:
         yield run
-    finally:
-        if run.process.poll() is None:
-            run.stop()
 
 
 def test_the_rasa_server_takes_messages_only_once_the_action_server_is_ready(hotro_run):
@@ -92,7 +37,7 @@ def test_killed_action_server_is_restarted_and_meanwhile_customers_get_an_apolog
         hotro_run, tickets):
     vi, en = Customer(hotro_run.stack), Customer(hotro_run.stack)
     assert "Hello" in en.says_text("hello, good morning")
-    old_pid = hotro_run.action_server_pid()
+    old_pid = hotro_run.pid_of("action server")
     os.kill(old_pid, signal.SIGKILL)  # kill -9: a crash
 
     # Sent while the action server is down: each customer is told, in their language.
@@ -115,7 +60,7 @@ def test_killed_action_server_is_restarted_and_meanwhile_customers_get_an_apolog
     while not _ready(f"{hotro_run.stack.action_url}/health"):
         assert time.monotonic() < deadline, hotro_run.printed()
         time.sleep(0.5)
-    assert hotro_run.action_server_pid() != old_pid
+    assert hotro_run.pid_of("action server") != old_pid
     assert "action server exited with code -9" in hotro_run.printed()
     assert "action server started again" in hotro_run.printed()
     assert "20.000đ" in vi.says_text("phí ship bao nhiêu")
