@@ -24,6 +24,7 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+import bot.action_schema  # noqa: F401  (the Rasa server's reply check, compiled once)
 from bot.shop import ShopProfile, shop_profile
 
 # Responses an admin may reword in the console, and the ShopProfile field holding the words.
