@@ -9,14 +9,14 @@ same webhook `/webhooks/facebook/webhook`, same credentials keys) that:
 - answers 200 at once and handles the events in the background, every event of a batch
   (Rasa's handles only the first), in order per customer;
 - drops echoes, delivery/read receipts and redelivered events (by `mid`, remembered in
-  hotro's database, so a redelivery to another replica is dropped too); answers photos, stickers, files... politely that it reads only text;
+  hotro's database, so a redelivery to another replica is dropped too); answers photos,
+  stickers, files... politely that it reads only text;
 - turns a quick reply or postback into its payload as the message text ("/request_human").
 
 `MessengerOutput` sends with the Send API (aiohttp, never blocking the server) to the
 configurable `graph_url`, renders Rasa buttons as quick replies (bot/channels/buttons.py),
-retries network errors and 5xx with backoff, records what it could not deliver (on
-the conversation's handoff ticket, opened if there is none), and tags
-agent messages: a message whose metadata (or custom JSON) has `"agent": true` is sent
+retries network errors and 5xx with backoff, records what it could not deliver (on the
+conversation's handoff ticket, opened if there is none), and tags agent messages: a message whose metadata (or custom JSON) has `"agent": true` is sent
 with `messaging_type: MESSAGE_TAG, tag: HUMAN_AGENT` when the customer's last message is
 more than 24 hours old (or unknown), and as `RESPONSE` otherwise. The customer's last
 inbound time is kept per sender in hotro's database (bot/channels/state.py), so a
@@ -28,10 +28,10 @@ POST /conversations/<psid>/tracker/events?output_channel=facebook&execute_side_e
 
 Credentials (credentials.yml, under `bot.channels.messenger.MessengerInput`): `verify`,
 `secret`, `page-access-token` (as Rasa's), plus `graph_url` (default
-https://graph.facebook.com/v19.0), `retry_attempts`, `retry_backoff`, `timeout`. Values may be "${ENV_VAR}" strings
-(quoted, so Rasa leaves them alone): they are expanded here and an unset variable
-leaves the channel unconfigured (every webhook refused with 403) instead of stopping
-the server.
+https://graph.facebook.com/v19.0), `retry_attempts`, `retry_backoff`, `timeout`. Values
+may be "${ENV_VAR}" strings (quoted, so Rasa leaves them alone): they are expanded here and
+an unset variable leaves the channel unconfigured (every webhook refused with 403) instead
+of stopping the server.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 
 from sqlalchemy import (Column, Float, Integer, String, Text, UniqueConstraint, delete, insert,
                         update)
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import declarative_base
 
@@ -89,17 +89,12 @@ class ChannelStore:
                 new_id = db.execute(insert(SeenRow).values(
                     channel=self.channel, event_key=event_key,
                     at=time.time())).inserted_primary_key[0]
-                if new_id % PRUNE_EVERY == 0:
-                    prune_seen(db, self.channel, new_id - self.max_seen)
+                if new_id % PRUNE_EVERY == 0:  # bounded: ids increase, drop the oldest
+                    db.execute(delete(SeenRow).where(SeenRow.channel == self.channel,
+                                                     SeenRow.id <= new_id - self.max_seen))
         except IntegrityError:
             return False
         return True
-
-
-def prune_seen(db: Connection, channel: str, below: int) -> None:
-    """Keeps the dedupe table bounded: ids are increasing, so the channel's rows up to
-    `below` are the oldest beyond its last `max_seen`."""
-    db.execute(delete(SeenRow).where(SeenRow.channel == channel, SeenRow.id <= below))
 
 
 def upsert(engine: Engine, model: Any, key: Dict[str, Any], values: Dict[str, Any],

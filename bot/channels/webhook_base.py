@@ -1,11 +1,10 @@
 """Webhook scaffolding shared by the Messenger and Zalo channels.
 
 Holds: `expand_env` (credentials), `keep_undelivered` (a message that could not go out,
-onto the conversation's handoff ticket),
-`ChannelSendError` + `RetryingHttpClient` (pooled aiohttp session per event loop,
-retries with exponential backoff) and `WebhookInputMixin` (rejections with a log line,
-background tasks, per-sender locks and rate limit, health route and the never-500
-webhook wrapper).
+onto the conversation's handoff ticket), `ChannelSendError` + `RetryingHttpClient`
+(pooled aiohttp session per event loop, retries with exponential backoff) and
+`WebhookInputMixin` (rejections with a log line, background tasks, per-sender locks and
+rate limit, health route and the never-500 webhook wrapper).
 Log lines keep each channel's logger and wording: tests and operators grep them.
 """
 from __future__ import annotations

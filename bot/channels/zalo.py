@@ -133,10 +133,10 @@ class ZaloStore(ChannelStore):
         if row is not None and (not refresh_token or row.seed_refresh_token == refresh_token):
             return row.access_token, row.refresh_token, row.expires_at
         if access_token or refresh_token:
-            pair = {"access_token": access_token, "refresh_token": refresh_token,
-                    "expires_at": None, "updated_at": time.time()}
             upsert(self.engine, ZaloTokensRow, {"app_id": app_id},
-                   {**pair, "seed_refresh_token": refresh_token})
+                   {"access_token": access_token, "refresh_token": refresh_token,
+                    "expires_at": None, "seed_refresh_token": refresh_token,
+                    "updated_at": time.time()})
         return access_token, refresh_token, None
 
     def save_tokens(self, app_id: str, access_token: str, refresh_token: str,

@@ -1,7 +1,8 @@
 """Two replicas of a channel, each its own process, on one database (PostgreSQL as in
 production; SQLite too where it is cheap): an event delivered to both is handled once,
 numbered choices one sent are read by the other, and two that find the Zalo access token
-expired at once spend the single-use refresh token once and both deliver."""
+expired at once spend the single-use refresh token once and both deliver. And the handled
+ids they share stay bounded."""
 from __future__ import annotations
 
 import json
@@ -15,8 +16,10 @@ from typing import Iterator, List
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
-from bot.channels.messenger import signature_256
+from bot.channels import state
+from bot.channels.messenger import MessengerStore, signature_256
 from bot.channels.zalo import ZaloStore, undelivered_messages, zalo_signature
 from bot.db import engine_for
 from bot.settings import PROJECT_DIR
@@ -187,3 +190,16 @@ def test_two_replicas_refreshing_at_once_spend_the_refresh_token_once(
     assert refresh.form["refresh_token"] == replica.ZALO_REFRESH_TOKEN
     assert ZaloStore(engine_for(url)).tokens(replica.ZALO_APP_ID)["refresh_token"] == \
         zalo.valid_refresh_token != replica.ZALO_REFRESH_TOKEN
+
+
+def test_the_handled_ids_stay_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(state, "PRUNE_EVERY", 20)
+    engine = engine_for(f"sqlite:///{tmp_path / 'seen.db'}")
+    messenger, zalo = MessengerStore(engine, max_seen=5), ZaloStore(engine, max_seen=5)
+    assert zalo.first_time("z-1")  # id 1
+    assert all(messenger.first_time(f"m-{i}") for i in range(39))  # ids 2..40
+    assert not messenger.first_time("m-38")  # a recent one is still known
+    with engine.connect() as db:
+        counts = dict(db.execute(select(state.SeenRow.channel, func.count())
+                                 .group_by(state.SeenRow.channel)).all())
+    assert counts == {"facebook": 5, "zalo": 1}  # another channel's ids are not pruned

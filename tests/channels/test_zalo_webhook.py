@@ -133,7 +133,8 @@ def test_numbered_buttons_and_the_reply_1_maps_to_the_payload(channel_stack, zal
     assert [e for e in tracker["events"] if e.get("event") == "user"][-1]["text"] == "1"
 
 
-def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(channel_stack, zalo):
+def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(channel_stack, zalo,
+                                                                  monkeypatch):
     user = new_id("u")
     old_refresh = zalo.valid_refresh_token
     zalo.expire_access_token()
@@ -146,7 +147,8 @@ def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(channel_stack
     [(access, refresh)] = db_rows(channel_stack, "SELECT access_token, refresh_token FROM "
                                   "zalo_tokens WHERE app_id = :app", app=ZALO_APP_ID)
     assert (access, refresh) == (zalo.valid_access_token, zalo.valid_refresh_token)
-    # What a restart would do with the same credentials file and store:
+    # What a restart would do with the same credentials file and database:
+    monkeypatch.setenv("HOTRO_DATABASE_URL", stack_database_url(channel_stack))
     restarted = ZaloInput.from_credentials({
         "app_id": ZALO_APP_ID, "app_secret": "x", "oa_secret_key": ZALO_OA_SECRET,
         "access_token": "at-initial", "refresh_token": "rt-initial"})
