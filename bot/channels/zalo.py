@@ -363,7 +363,8 @@ class ZaloOutput(OutputChannel):
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         parsed = normalize_buttons(buttons)
         language = kwargs.get("language", "vi")  # of the reply (bot.nlg), for the hints
-        self.store.set_choices(recipient_id, choices_of(parsed))
+        # SQL off the event loop: on PostgreSQL it is a round trip to another host
+        await asyncio.to_thread(self.store.set_choices, recipient_id, choices_of(parsed))
         if self.buttons_style != "list" or not parsed:
             await self.send_text_message(recipient_id, numbered_text(text, parsed, language))
             return
@@ -516,11 +517,11 @@ class ZaloInput(WebhookInputMixin, InputChannel):
                       msg_id: Optional[str], on_new_message: OnNewMessage) -> None:
         async def work() -> None:
             out = ZaloOutput(self.client, self.buttons_style)
-            choices = self.store.take_choices(sender)
+            choices = await asyncio.to_thread(self.store.take_choices, sender)
             if kind == "unreadable":
                 logger.info("zalo customer %s sent %s, which the bot cannot read", sender, event_name)
                 if choices:  # keep the question open
-                    self.store.set_choices(sender, choices)
+                    await asyncio.to_thread(self.store.set_choices, sender, choices)
             payload = choice_from_reply(text, choices) if kind == "text" else None
             if payload is not None:
                 logger.info("zalo customer %s chose %r", sender, payload)
