@@ -1,5 +1,5 @@
 """The SQL database that holds what every process and replica must share (tickets,
-console users, the shop's profile): its URL from hotro.yml and one SQLAlchemy engine per
+console users, the shop's profile, the channels' state): its URL from hotro.yml and one SQLAlchemy engine per
 URL per process. SQLite by default, PostgreSQL by URL (`handoff.database_url`).
 Opening a database brings its schema to the newest migration (bot/migrations) first.
 

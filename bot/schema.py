@@ -18,7 +18,9 @@ def models_metadata() -> MetaData:
     """One MetaData holding a copy of every hotro table."""
     from bot.console.auth import AuthBase
     from bot.console.canned import CannedBase
+    from bot.channels.state import ChannelBase
     from bot.console.notes import NotesBase
+    from bot.console.resumes import ResumesBase
     from bot.console.unanswered_marks import MarksBase
     from bot.handoff import helpdesk, profiles  # noqa: F401  (their tables join store's Base)
     from bot.handoff.store import Base as HandoffBase
@@ -26,7 +28,8 @@ def models_metadata() -> MetaData:
     from bot.shop import ShopBase
 
     combined = MetaData()
-    for base in (HandoffBase, KbBase, ShopBase, AuthBase, CannedBase, NotesBase, MarksBase):
+    for base in (HandoffBase, KbBase, ShopBase, AuthBase, CannedBase, NotesBase, MarksBase,
+                 ResumesBase, ChannelBase):
         for table in base.metadata.tables.values():
             table.to_metadata(combined)
     return combined

@@ -9,17 +9,18 @@ same webhook `/webhooks/facebook/webhook`, same credentials keys) that:
 - answers 200 at once and handles the events in the background, every event of a batch
   (Rasa's handles only the first), in order per customer;
 - drops echoes, delivery/read receipts and redelivered events (by `mid`, remembered in
-  SQLite); answers photos, stickers, files... politely that it reads only text;
+  hotro's database, so a redelivery to another replica is dropped too); answers photos,
+  stickers, files... politely that it reads only text;
 - turns a quick reply or postback into its payload as the message text ("/request_human").
 
 `MessengerOutput` sends with the Send API (aiohttp, never blocking the server) to the
 configurable `graph_url`, renders Rasa buttons as quick replies (bot/channels/buttons.py),
-retries network errors and 5xx with backoff, records what it could not deliver (in
-SQLite and on the conversation's handoff ticket, opened if there is none), and tags
-agent messages: a message whose metadata (or custom JSON) has `"agent": true` is sent
+retries network errors and 5xx with backoff, records what it could not deliver (on the
+conversation's handoff ticket, opened if there is none), and tags agent messages: a message whose metadata (or custom JSON) has `"agent": true` is sent
 with `messaging_type: MESSAGE_TAG, tag: HUMAN_AGENT` when the customer's last message is
 more than 24 hours old (or unknown), and as `RESPONSE` otherwise. The customer's last
-inbound time is kept per sender in SQLite, so a restart keeps it.
+inbound time is kept per sender in hotro's database (bot/channels/state.py), so a
+restart or another replica sees it.
 
 An agent reply goes out through Rasa's HTTP API, for example:
 POST /conversations/<psid>/tracker/events?output_channel=facebook&execute_side_effects=true
@@ -27,11 +28,10 @@ POST /conversations/<psid>/tracker/events?output_channel=facebook&execute_side_e
 
 Credentials (credentials.yml, under `bot.channels.messenger.MessengerInput`): `verify`,
 `secret`, `page-access-token` (as Rasa's), plus `graph_url` (default
-https://graph.facebook.com/v19.0), `db` (SQLite file; default: see `default_db_path`),
-`retry_attempts`, `retry_backoff`, `timeout`. Values may be "${ENV_VAR}" strings
-(quoted, so Rasa leaves them alone): they are expanded here and an unset variable
-leaves the channel unconfigured (every webhook refused with 403) instead of stopping
-the server.
+https://graph.facebook.com/v19.0), `retry_attempts`, `retry_backoff`, `timeout`. Values
+may be "${ENV_VAR}" strings (quoted, so Rasa leaves them alone): they are expanded here and
+an unset variable leaves the channel unconfigured (every webhook refused with 403) instead
+of stopping the server.
 """
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ import hmac
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -47,14 +46,17 @@ from rasa.core.channels.facebook import FacebookInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import case, select
 
 from bot.channels.buttons import (MESSENGER_MAX_TEXT_CHARS, clean_id,
                                   clean_text, messenger_messages, normalize_buttons, split_text,
                                   unreadable_message)
-# expand_env and default_db_path stay importable from here (they used to live here).
-from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
-                                       OnNewMessage, RetryingHttpClient, WebhookInputMixin,
-                                       default_db_path, expand_env, keep_undelivered)
+from bot.channels.state import ChannelStore, MessengerInboundRow, upsert
+# expand_env stays importable from here (it used to live here).
+from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, OnNewMessage,
+                                       RetryingHttpClient, WebhookInputMixin, expand_env,
+                                       keep_undelivered)
+from bot.handoff.store import ticket_store
 from bot.signing import sha256_signature, verify_sha256_signature
 
 logger = logging.getLogger(__name__)
@@ -72,39 +74,30 @@ signature_256 = sha256_signature  # the `X-Hub-Signature-256` value Meta sends f
 verify_signature_256 = verify_sha256_signature
 
 
-# ---------------------------------------------------------------- state (SQLite)
+# ---------------------------------------------------------------- state (hotro's database)
 
 class MessengerStore(ChannelStore):
-    """Per-customer state that must survive a restart: last inbound message time, the
-    event ids already handled (bounded), and messages that could not be delivered (the
-    `undelivered` table, shared with the Zalo channel, channel = 'facebook')."""
+    """Per-customer state every replica shares (bot/channels/state.py): the last inbound
+    message time and the event ids already handled."""
 
     channel = "facebook"
-    seen_table, seen_column = "messenger_seen", "event_key"
-    schema = """
-        CREATE TABLE IF NOT EXISTS messenger_last_inbound (
-            sender TEXT PRIMARY KEY, at REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS messenger_seen (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT UNIQUE NOT NULL,
-            at REAL NOT NULL);
-    """
 
     def record_inbound(self, sender: str, at: float) -> None:
-        with self._connect() as db:
-            db.execute("INSERT INTO messenger_last_inbound (sender, at) VALUES (?, ?) "
-                       "ON CONFLICT(sender) DO UPDATE SET at = max(at, excluded.at)",
-                       (sender, at))
+        """Moves the customer's last inbound time forward (never back: events may arrive
+        out of order)."""
+        upsert(self.engine, MessengerInboundRow, {"sender": sender}, {"at": at},
+               {"at": case((MessengerInboundRow.at < at, at), else_=MessengerInboundRow.at)})
 
     def last_inbound(self, sender: str) -> Optional[float]:
-        with self._connect() as db:
-            row = db.execute("SELECT at FROM messenger_last_inbound WHERE sender = ?",
-                             (sender,)).fetchone()
-        return row[0] if row else None
+        with self.engine.connect() as db:
+            return db.execute(select(MessengerInboundRow.at)
+                              .where(MessengerInboundRow.sender == sender)).scalar()
 
 
-def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> List[Dict[str, Any]]:
-    """Messages to this Messenger customer that could not be delivered, oldest first."""
-    return MessengerStore(db_path or default_db_path()).undelivered(sender_id)
+def undelivered_messages(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Messages to this Messenger customer that could not be delivered, oldest first (on
+    their handoff tickets, in the database at `url`, default hotro's)."""
+    return ticket_store(url).undelivered_to(MessengerStore.channel, sender_id)
 
 
 # ---------------------------------------------------------------- Send API client
@@ -209,7 +202,7 @@ class MessengerOutput(OutputChannel):
             log = logger.warning if window_closed else logger.error
             log("messenger message to %s not delivered (%s); recorded as undelivered",
                 recipient_id, error)
-            await keep_undelivered(self.store, recipient_id, shown_text, error.code,
+            await keep_undelivered(self.store.channel, recipient_id, shown_text, error.code,
                                    str(error), window_closed, logger)
             return False
 
@@ -334,20 +327,19 @@ class MessengerInput(WebhookInputMixin, FacebookInput):
             credentials.get("secret") or "",
             credentials.get("page-access-token") or "",
             graph_url=credentials.get("graph_url") or DEFAULT_GRAPH_URL,
-            db=credentials.get("db") or None,
             retry_attempts=int(credentials.get("retry_attempts") or 3),
             retry_backoff=float(credentials.get("retry_backoff") or 0.5),
             timeout=float(credentials.get("timeout") or 15),
         )
 
     def __init__(self, fb_verify: Text, fb_secret: Text, fb_access_token: Text,
-                 graph_url: str = DEFAULT_GRAPH_URL, db: Optional[str] = None,
+                 graph_url: str = DEFAULT_GRAPH_URL,
                  retry_attempts: int = 3, retry_backoff: float = 0.5,
                  timeout: float = 15) -> None:
         super().__init__(fb_verify, fb_secret, fb_access_token)
         self.client = GraphClient(fb_access_token, graph_url, retry_attempts, retry_backoff,
                                   timeout)
-        self.store = MessengerStore(db or default_db_path())
+        self.store = MessengerStore()
         self._init_webhook_state()
         missing = [name for name, value in (("verify", fb_verify), ("secret", fb_secret),
                                             ("page-access-token", fb_access_token)) if not value]

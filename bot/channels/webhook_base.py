@@ -1,12 +1,10 @@
 """Webhook scaffolding shared by the Messenger and Zalo channels.
 
-Holds: `expand_env` / `default_db_path` (credentials and where channel state lives),
-`ChannelStore` (SQLite connection, bounded seen-ids dedupe, the shared `undelivered`
-table), `keep_undelivered` (that table plus the conversation's handoff ticket),
-`ChannelSendError` + `RetryingHttpClient` (pooled aiohttp session per event loop,
-retries with exponential backoff) and `WebhookInputMixin` (rejections with a log line,
-background tasks, per-sender locks and rate limit, health route and the never-500
-webhook wrapper).
+Holds: `expand_env` (credentials), `keep_undelivered` (a message that could not go out,
+onto the conversation's handoff ticket), `ChannelSendError` + `RetryingHttpClient`
+(pooled aiohttp session per event loop, retries with exponential backoff) and
+`WebhookInputMixin` (rejections with a log line, background tasks, per-sender locks and
+rate limit, health route and the never-500 webhook wrapper).
 Log lines keep each channel's logger and wording: tests and operators grep them.
 """
 from __future__ import annotations
@@ -15,11 +13,8 @@ import asyncio
 import logging
 import os
 import re
-import sqlite3
-import time
 import weakref
-from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Type
+from typing import Any, Awaitable, Callable, Dict, Optional, Type
 
 import aiohttp
 from rasa.core.channels.channel import UserMessage
@@ -33,7 +28,6 @@ from bot.channels.rate_limit import SenderRateLimit
 from bot.handoff.handoff import hand_off_undelivered
 from bot.limits import MAX_MESSAGE_CHARS
 
-MAX_SEEN_IDS = 20000
 MAX_TEXT_CHARS = MAX_MESSAGE_CHARS  # as the REST channel
 # What a request to the channel's API raises when the network, not the API, failed.
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -50,89 +44,16 @@ def expand_env(value: Any) -> Any:
     return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
 
 
-def default_db_path() -> Path:
-    """Where channel state lives: $HOTRO_CHANNELS_DB, else channels.db beside the tracker
-    store ($HOTRO_TRACKER_DB), else var/channels.db in the project."""
-    if os.environ.get("HOTRO_CHANNELS_DB"):
-        return Path(os.environ["HOTRO_CHANNELS_DB"])
-    if os.environ.get("HOTRO_TRACKER_DB"):
-        return Path(os.environ["HOTRO_TRACKER_DB"]).parent / "channels.db"
-    from bot.settings import PROJECT_DIR
-    return PROJECT_DIR / "var" / "channels.db"
-
-
-# ---------------------------------------------------------------- state (SQLite)
-
-UNDELIVERED_SCHEMA = """
-    CREATE TABLE IF NOT EXISTS undelivered (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,
-        sender TEXT NOT NULL, text TEXT NOT NULL, error_code TEXT,
-        error TEXT, at REAL NOT NULL);
-    CREATE INDEX IF NOT EXISTS undelivered_sender ON undelivered (channel, sender);
-"""
-
-
-class ChannelStore:
-    """SQLite state common to the channels. Subclasses set `channel` (the value of
-    `undelivered.channel`), `seen_table` / `seen_column` (their dedupe table) and
-    `schema` (their own tables; the shared `undelivered` table is added here)."""
-
-    channel: str = ""
-    seen_table: str = ""
-    seen_column: str = ""
-    schema: str = ""
-
-    def __init__(self, path: Path | str, max_seen: int = MAX_SEEN_IDS) -> None:
-        self.path = Path(path)
-        self.max_seen = max_seen
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(self.schema + UNDELIVERED_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
-
-    def first_time(self, event_key: str) -> bool:
-        """Records `event_key`; False when it was already recorded (a redelivery)."""
-        with self._connect() as db:
-            cursor = db.execute(
-                f"INSERT OR IGNORE INTO {self.seen_table} ({self.seen_column}, at) VALUES (?, ?)",
-                (event_key, time.time()))
-            if cursor.rowcount == 0:
-                return False
-            if cursor.lastrowid and cursor.lastrowid % 500 == 0:  # keep the table bounded
-                db.execute(f"DELETE FROM {self.seen_table} WHERE id <= ?",
-                           (cursor.lastrowid - self.max_seen,))
-            return True
-
-    def record_undelivered(self, sender: str, text: str, error_code: Any, error: str) -> None:
-        with self._connect() as db:
-            db.execute("INSERT INTO undelivered (channel, sender, text, error_code, error, at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       (self.channel, sender, text,
-                        None if error_code is None else str(error_code), error, time.time()))
-
-    def undelivered(self, sender: str) -> List[Dict[str, Any]]:
-        with self._connect() as db:
-            rows = db.execute("SELECT sender, text, error_code, error, at FROM undelivered "
-                              "WHERE channel = ? AND sender = ? ORDER BY id",
-                              (self.channel, sender)).fetchall()
-        return [dict(zip(("sender", "text", "error_code", "error", "at"), row)) for row in rows]
-
-
-async def keep_undelivered(store: ChannelStore, sender: str, text: str, error_code: Any,
-                           error: str, window_closed: bool, log: logging.Logger) -> None:
-    """A message that could not go out: kept in the channel's `undelivered` table and on
-    the conversation's handoff ticket, so a person sees it instead of it being lost."""
-    store.record_undelivered(sender, text, error_code, error)
+async def keep_undelivered(channel: str, sender: str, text: str, error_code: Any, error: str,
+                           window_closed: bool, log: logging.Logger) -> None:
+    """A message that could not go out: kept on the conversation's handoff ticket (opened if
+    there is none; bot/handoff), so a person sees it instead of it being lost."""
     try:  # blocking SQL, off the event loop; the channel must go on whatever happens
-        await asyncio.to_thread(hand_off_undelivered, sender, store.channel, text, error,
-                                window_closed)
+        await asyncio.to_thread(hand_off_undelivered, sender, channel, text, error,
+                                window_closed, error_code)
     except Exception:
-        log.exception("%s message to %s not put on a handoff ticket (kept in %s only)",
-                      store.channel, sender, store.path)
+        log.exception("%s message to %s not put on a handoff ticket; its text: %r", channel,
+                      sender, text)
 
 
 # ---------------------------------------------------------------- HTTP client

@@ -22,7 +22,8 @@ shapes (`{text}`; `{text, quick_replies: [{content_type, title, payload}]}`;
 - hotro's own widget may send `client_id` and `title` in the metadata; a message whose
   client_id was already handled in that session is not processed twice (the widget
   re-sends unacked messages after a reconnect). The handled ids are kept, bounded, in
-  channels.db like Messenger's and Zalo's, so this holds across a restart;
+  hotro's database like Messenger's and Zalo's (bot/channels/state.py), so this holds
+  across a restart and across replicas;
 - before each `bot_uttered` comes a `hotro_meta` event describing it: `{time}` and, for
   an agent's reply, `agent_name`. A separate event, not extra keys, because socket.io
   clients dispatch by event name and ignore events they do not listen to, whereas a key
@@ -56,7 +57,7 @@ from bot.catalogue import bilingual_text
 from bot.channels import action_fallback
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
 from bot.channels.rate_limit import SenderRateLimit
-from bot.channels.webhook_base import ChannelStore, default_db_path
+from bot.channels.state import ChannelStore
 
 logger = logging.getLogger(__name__)
 
@@ -255,12 +256,6 @@ class WidgetStore(ChannelStore):
     """The widget messages already handled, by session and client id (bounded)."""
 
     channel = CHANNEL
-    seen_table, seen_column = "widget_seen", "message_key"
-    schema = """
-        CREATE TABLE IF NOT EXISTS widget_seen (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, message_key TEXT UNIQUE NOT NULL,
-            at REAL NOT NULL);
-    """
 
 
 class WidgetInput(SocketIOInput):
@@ -273,18 +268,18 @@ class WidgetInput(SocketIOInput):
         credentials = credentials or {}
         return cls(int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)),
                    credentials.get("socketio_path", "/socket.io"),
-                   credentials.get("widget_dir"), credentials.get("db"),
+                   credentials.get("widget_dir"),
                    credentials.get("metadata_key", DEFAULT_METADATA_KEY))
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
                  socketio_path: str = "/socket.io",
-                 widget_dir: Optional[str] = None, db: Optional[str] = None,
+                 widget_dir: Optional[str] = None,
                  metadata_key: str = DEFAULT_METADATA_KEY) -> None:
         super().__init__(session_persistence=True, socketio_path=socketio_path,
                          metadata_key=metadata_key)
         self.max_message_chars = max_message_chars
         self.widget_dir = Path(widget_dir) if widget_dir else WIDGET_DIR
-        self.store = WidgetStore(db or default_db_path())
+        self.store = WidgetStore()
         self.emit_lock = asyncio.Lock()
         self.rate_limit = SenderRateLimit()
 

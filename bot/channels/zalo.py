@@ -10,20 +10,21 @@ Webhook (`POST /webhooks/zalo/webhook`):
   button's payload; other `user_send_*` (image, sticker, file, location, audio...) get a
   polite answer that the bot reads only text; `oa_send_*` echoes, receipts, follows and
   other events are ignored; a redelivered `message.msg_id` is dropped (ids kept in
-  SQLite, bounded).
+  hotro's database, bounded, so a redelivery to another replica is dropped too).
 
 Sending (`ZaloOutput`): the consultation (customer-service) message API,
 POST {openapi_url}/v3.0/oa/message/cs with header `access_token`. On an expired or
 invalid token (-216, -220, -124) it refreshes once with the refresh token
 (POST {oauth_url}/v4/oa/access_token, header `secret_key`) and retries; the refresh
-token rotates, so the new pair is written to SQLite before it is used, and a restart
-uses it. Network errors, HTTP 5xx and rate limiting (-32) are retried with exponential
-backoff. A message that still cannot go out (messaging window closed: -230 "not
-interacted in the past 7 days", -232, -213 not a follower, -211/-218 out of quota,
--227 inactive, -244 restricted; or any other final error) is never lost: it is kept in
-the SQLite `undelivered` table with sender, text, error code and time
-(`undelivered_messages(sender_id)`), put on the conversation's handoff ticket (opened
-if there is none, so an agent sees it) and logged.
+token rotates and is single-use, so the refresh holds a lock on the pair's row in
+hotro's database (bot/channels/state.py): one replica spends it and stores the new pair
+before using it, the others wait and use that pair; a restart uses it too. Network
+errors, HTTP 5xx and rate limiting (-32) are retried with exponential backoff. A message
+that still cannot go out (messaging window closed: -230 "not interacted in the past 7
+days", -232, -213 not a follower, -211/-218 out of quota, -227 inactive, -244
+restricted; or any other final error) is never lost: it is put on the conversation's
+handoff ticket (opened if there is none, so an agent sees it) with its error code
+(`undelivered_messages(sender_id)`) and logged.
 
 Buttons (bot/channels/buttons.py): `buttons: numbered` (default) sends them as numbered
 lines; `buttons: list` sends the text and then a `list` template whose `oa.query.hide`
@@ -33,7 +34,7 @@ messages, hence not the default). Either way the numbers are remembered per cust
 Credentials (under `bot.channels.zalo.ZaloInput`): `app_id`, `app_secret` (token
 refresh), `oa_secret_key` (webhook signature; defaults to app_secret), `access_token`,
 `refresh_token`, `openapi_url` (default https://openapi.zalo.me), `oauth_url` (default
-https://oauth.zaloapp.com), `buttons`, `db`, `retry_attempts`, `retry_backoff`,
+https://oauth.zaloapp.com), `buttons`, `retry_attempts`, `retry_backoff`,
 `timeout`. "${ENV_VAR}" values are expanded here (see bot/channels/webhook_base.py); a
 missing app id or secret leaves the webhook refusing every request instead of stopping
 the server.
@@ -46,21 +47,24 @@ import hmac
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
 
 from bot.channels.buttons import (ZALO_MAX_TEXT_CHARS, choice_from_reply,
                                   choices_of, clean_id, clean_text, normalize_buttons,
                                   numbered_text, split_text, unreadable_message,
                                   zalo_list_template)
-from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, ChannelStore,
-                                       OnNewMessage, RetryingHttpClient, WebhookInputMixin,
-                                       default_db_path, expand_env, keep_undelivered)
+from bot.channels.state import ChannelStore, ZaloChoicesRow, ZaloTokensRow, upsert
+from bot.channels.webhook_base import (NETWORK_ERRORS, ChannelSendError, OnNewMessage,
+                                       RetryingHttpClient, WebhookInputMixin, expand_env,
+                                       keep_undelivered)
+from bot.handoff.store import ticket_store
 
 logger = logging.getLogger(__name__)
 
@@ -109,89 +113,104 @@ def verify_zalo_signature(app_id: Optional[str], oa_secret_key: Optional[str], b
     return hmac.compare_digest(expected, digest.strip().lower())
 
 
-# ---------------------------------------------------------------- state (SQLite)
+# ---------------------------------------------------------------- state (hotro's database)
+
+TokenPair = Tuple[str, str, Optional[float]]  # access token, refresh token, expires at
+
 
 class ZaloStore(ChannelStore):
-    """What must survive a restart: the rotating token pair, handled msg_ids (bounded),
-    pending numbered choices per customer and undelivered messages."""
+    """What every replica shares (bot/channels/state.py): the rotating token pair, handled
+    msg_ids and the numbered choices pending per customer."""
 
     channel = "zalo"
-    seen_table, seen_column = "zalo_seen", "msg_id"
-    schema = """
-        CREATE TABLE IF NOT EXISTS zalo_tokens (
-            app_id TEXT PRIMARY KEY, access_token TEXT NOT NULL,
-            refresh_token TEXT NOT NULL, expires_at REAL,
-            seed_refresh_token TEXT, updated_at REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS zalo_seen (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT UNIQUE NOT NULL,
-            at REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS zalo_choices (
-            sender TEXT PRIMARY KEY, choices TEXT NOT NULL, at REAL NOT NULL);
-    """
 
     # tokens ---------------------------------------------------------------
-    def load_tokens(self, app_id: str, access_token: str, refresh_token: str
-                    ) -> Tuple[str, str, Optional[float]]:
+    def load_tokens(self, app_id: str, access_token: str, refresh_token: str) -> TokenPair:
         """The token pair to use: the stored (rotated) one, unless credentials now hold a
         different refresh token than the one the stored pair descends from (an admin
         authorized the app again), in which case the credentials' pair is used and stored."""
-        with self._connect() as db:
-            row = db.execute("SELECT access_token, refresh_token, expires_at, "
-                             "seed_refresh_token FROM zalo_tokens WHERE app_id = ?",
-                             (app_id,)).fetchone()
-            if row and (not refresh_token or row[3] == refresh_token):
-                return row[0], row[1], row[2]
-            if access_token or refresh_token:
-                db.execute("INSERT OR REPLACE INTO zalo_tokens VALUES (?, ?, ?, ?, ?, ?)",
-                           (app_id, access_token, refresh_token, None, refresh_token,
-                            time.time()))
+        row = self._tokens_row(app_id)
+        if row is not None and (not refresh_token or row.seed_refresh_token == refresh_token):
+            return row.access_token, row.refresh_token, row.expires_at
+        if access_token or refresh_token:
+            upsert(self.engine, ZaloTokensRow, {"app_id": app_id},
+                   {"access_token": access_token, "refresh_token": refresh_token,
+                    "expires_at": None, "seed_refresh_token": refresh_token,
+                    "updated_at": time.time()})
         return access_token, refresh_token, None
 
     def save_tokens(self, app_id: str, access_token: str, refresh_token: str,
                     expires_at: Optional[float]) -> None:
-        with self._connect() as db:
-            updated = db.execute(
-                "UPDATE zalo_tokens SET access_token = ?, refresh_token = ?, expires_at = ?, "
-                "updated_at = ? WHERE app_id = ?",
-                (access_token, refresh_token, expires_at, time.time(), app_id)).rowcount
-            if not updated:
-                db.execute("INSERT INTO zalo_tokens VALUES (?, ?, ?, ?, ?, ?)",
-                           (app_id, access_token, refresh_token, expires_at, None, time.time()))
+        upsert(self.engine, ZaloTokensRow, {"app_id": app_id},
+               {"access_token": access_token, "refresh_token": refresh_token,
+                "expires_at": expires_at, "updated_at": time.time()})
 
     def tokens(self, app_id: str) -> Optional[Dict[str, Any]]:
-        with self._connect() as db:
-            row = db.execute("SELECT access_token, refresh_token, expires_at FROM zalo_tokens "
-                             "WHERE app_id = ?", (app_id,)).fetchone()
-        return dict(zip(("access_token", "refresh_token", "expires_at"), row)) if row else None
+        row = self._tokens_row(app_id)
+        return None if row is None else {"access_token": row.access_token,
+                                         "refresh_token": row.refresh_token,
+                                         "expires_at": row.expires_at}
+
+    def _tokens_row(self, app_id: str, db: Optional[Connection] = None) -> Any:
+        if db is None:
+            with self.engine.connect() as db:
+                return self._tokens_row(app_id, db)
+        return db.execute(select(ZaloTokensRow).where(ZaloTokensRow.app_id == app_id)).first()
+
+    def refresh_once(self, app_id: str, failed_token: Optional[str], refresh_token: str,
+                     spend: Callable[[str], TokenPair]) -> TokenPair:
+        """The pair after `failed_token`, refreshed once across every process: the row is
+        locked (PostgreSQL: the row until commit; SQLite: the database's write lock) while
+        `spend(refresh token)` trades the single-use refresh token for a new pair, so a
+        replica that comes second waits, then finds and uses the pair the first stored.
+        `refresh_token`: what to spend when nothing is stored yet. Blocking."""
+        with self.engine.begin() as db:
+            db.execute(update(ZaloTokensRow).where(ZaloTokensRow.app_id == app_id)
+                       .values(updated_at=ZaloTokensRow.updated_at))  # takes the lock
+            row = self._tokens_row(app_id, db)
+            if row is not None and failed_token is not None \
+                    and row.access_token != failed_token:
+                logger.info("zalo access token already refreshed by another process")
+                return row.access_token, row.refresh_token, row.expires_at
+            pair = spend(row.refresh_token if row is not None else refresh_token)
+            values = dict(zip(("access_token", "refresh_token", "expires_at"), pair),
+                          updated_at=time.time())
+            if row is None:
+                db.execute(insert(ZaloTokensRow).values(app_id=app_id, **values))
+            else:
+                db.execute(update(ZaloTokensRow).where(ZaloTokensRow.app_id == app_id)
+                           .values(**values))
+            return pair
 
     # numbered choices -----------------------------------------------------
     def set_choices(self, sender: str, choices: List[Dict[str, str]]) -> None:
-        with self._connect() as db:
-            if choices:
-                db.execute("INSERT OR REPLACE INTO zalo_choices VALUES (?, ?, ?)",
-                           (sender, json.dumps(choices, ensure_ascii=False), time.time()))
-            else:
-                db.execute("DELETE FROM zalo_choices WHERE sender = ?", (sender,))
+        if choices:
+            upsert(self.engine, ZaloChoicesRow, {"sender": sender},
+                   {"choices": json.dumps(choices, ensure_ascii=False), "at": time.time()})
+        else:
+            with self.engine.begin() as db:
+                db.execute(delete(ZaloChoicesRow).where(ZaloChoicesRow.sender == sender))
 
     def take_choices(self, sender: str) -> List[Dict[str, str]]:
         """The customer's pending choices (then forgotten: they answer one message)."""
-        with self._connect() as db:
-            row = db.execute("SELECT choices, at FROM zalo_choices WHERE sender = ?",
-                             (sender,)).fetchone()
-            db.execute("DELETE FROM zalo_choices WHERE sender = ?", (sender,))
-        if not row or time.time() - row[1] > CHOICES_TTL_SECONDS:
+        with self.engine.begin() as db:
+            row = db.execute(select(ZaloChoicesRow.choices, ZaloChoicesRow.at)
+                             .where(ZaloChoicesRow.sender == sender)).first()
+            db.execute(delete(ZaloChoicesRow).where(ZaloChoicesRow.sender == sender))
+        if not row or time.time() - row.at > CHOICES_TTL_SECONDS:
             return []
         try:
-            return json.loads(row[0])
+            return json.loads(row.choices)
         except ValueError:
             return []
 
 
-def undelivered_messages(sender_id: str, db_path: Path | str | None = None) -> List[Dict[str, Any]]:
-    """Messages to this Zalo customer that could not be delivered, oldest first: dicts
-    with sender, text, error_code (Zalo's code as text, or "network"/"http 503"...),
-    error (description) and at (Unix time)."""
-    return ZaloStore(db_path or default_db_path()).undelivered(sender_id)
+def undelivered_messages(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Messages to this Zalo customer that could not be delivered, oldest first (on their
+    handoff tickets, in the database at `url`, default hotro's): dicts with sender, text,
+    error_code (Zalo's code as text, or "network"/"http 503"...), error (description),
+    window_closed, ticket_id and created_at."""
+    return ticket_store(url).undelivered_to(ZaloStore.channel, sender_id)
 
 
 # ---------------------------------------------------------------- OpenAPI client
@@ -236,36 +255,45 @@ class ZaloClient(RetryingHttpClient):
         return data
 
     async def refresh(self, failed_token: Optional[str]) -> None:
-        """New access and refresh tokens, stored before use; one refresh at a time."""
+        """New access and refresh tokens after `failed_token`: one refresh at a time in this
+        process, and the refresh token spent once across processes (ZaloStore.refresh_once)."""
         if self._refresh_lock is None or self._refresh_lock_loop is not asyncio.get_running_loop():
             self._refresh_lock = asyncio.Lock()
             self._refresh_lock_loop = asyncio.get_running_loop()
         async with self._refresh_lock:
             if failed_token is not None and self.access_token != failed_token:
                 return  # another send refreshed it meanwhile
-            if not self.refresh_token or not self.app_secret:
-                raise ZaloError("access token expired and no refresh token/app secret",
-                                "refresh")
-            data = await self._request(
-                f"{self.oauth_url}/v4/oa/access_token",
-                headers={"secret_key": self.app_secret},
-                data={"app_id": self.app_id, "refresh_token": self.refresh_token,
-                      "grant_type": "refresh_token"})
-            access, refresh = data.get("access_token"), data.get("refresh_token")
-            if not isinstance(access, str) or not access or not isinstance(refresh, str) \
-                    or not refresh:
-                logger.error("zalo token refresh failed: %s. An OA admin must authorize the "
-                             "app again and put the new tokens in the credentials.",
-                             json.dumps(data, ensure_ascii=False)[:300])
-                raise ZaloError(f"token refresh failed: {data.get('error_name') or data}",
-                                "refresh")
-            try:
-                expires_at = time.time() + float(data.get("expires_in") or 0) or None
-            except (TypeError, ValueError):
-                expires_at = None
-            self.store.save_tokens(self.app_id, access, refresh, expires_at)
-            self.access_token, self.refresh_token, self.expires_at = access, refresh, expires_at
-            logger.info("zalo access token refreshed (refresh token rotated and stored)")
+            if not self.app_secret:
+                raise ZaloError("access token expired and no app secret", "refresh")
+            loop = asyncio.get_running_loop()
+
+            def spend(refresh_token: str) -> TokenPair:  # in the worker thread, holding the lock
+                return asyncio.run_coroutine_threadsafe(self._spend(refresh_token), loop).result()
+            self.access_token, self.refresh_token, self.expires_at = await asyncio.to_thread(
+                self.store.refresh_once, self.app_id, failed_token, self.refresh_token, spend)
+
+    async def _spend(self, refresh_token: str) -> TokenPair:
+        """Trades the single-use `refresh_token` for a new pair at Zalo's OAuth endpoint."""
+        if not refresh_token:
+            raise ZaloError("access token expired and no refresh token", "refresh")
+        data = await self._request(
+            f"{self.oauth_url}/v4/oa/access_token", headers={"secret_key": self.app_secret},
+            data={"app_id": self.app_id, "refresh_token": refresh_token,
+                  "grant_type": "refresh_token"})
+        access, refresh = data.get("access_token"), data.get("refresh_token")
+        if not isinstance(access, str) or not access or not isinstance(refresh, str) \
+                or not refresh:
+            logger.error("zalo token refresh failed: %s. An OA admin must authorize the "
+                         "app again and put the new tokens in the credentials.",
+                         json.dumps(data, ensure_ascii=False)[:300])
+            raise ZaloError(f"token refresh failed: {data.get('error_name') or data}",
+                            "refresh")
+        try:
+            expires_at = time.time() + float(data.get("expires_in") or 0) or None
+        except (TypeError, ValueError):
+            expires_at = None
+        logger.info("zalo access token refreshed (refresh token rotated and stored)")
+        return access, refresh, expires_at
 
     async def _send_once(self, body: Dict[str, Any], refreshed: bool) -> Dict[str, Any]:
         if not refreshed and self.expires_at and \
@@ -323,7 +351,7 @@ class ZaloOutput(OutputChannel):
         else:
             logger.error("zalo message to %s not delivered (%s); recorded as undelivered",
                          recipient_id, error)
-        await keep_undelivered(self.store, recipient_id, shown_text, error.code, str(error),
+        await keep_undelivered(self.store.channel, recipient_id, shown_text, error.code, str(error),
                                error.code in WINDOW_CLOSED_ERRORS, logger)
         return False
 
@@ -335,7 +363,8 @@ class ZaloOutput(OutputChannel):
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         parsed = normalize_buttons(buttons)
         language = kwargs.get("language", "vi")  # of the reply (bot.nlg), for the hints
-        self.store.set_choices(recipient_id, choices_of(parsed))
+        # SQL off the event loop: on PostgreSQL it is a round trip to another host
+        await asyncio.to_thread(self.store.set_choices, recipient_id, choices_of(parsed))
         if self.buttons_style != "list" or not parsed:
             await self.send_text_message(recipient_id, numbered_text(text, parsed, language))
             return
@@ -416,7 +445,7 @@ class ZaloInput(WebhookInputMixin, InputChannel):
                    refresh_token=str(c.get("refresh_token") or ""),
                    openapi_url=c.get("openapi_url") or DEFAULT_OPENAPI_URL,
                    oauth_url=c.get("oauth_url") or DEFAULT_OAUTH_URL,
-                   buttons=c.get("buttons") or "numbered", db=c.get("db") or None,
+                   buttons=c.get("buttons") or "numbered",
                    retry_attempts=int(c.get("retry_attempts") or 3),
                    retry_backoff=float(c.get("retry_backoff") or 0.5),
                    timeout=float(c.get("timeout") or 15))
@@ -424,14 +453,14 @@ class ZaloInput(WebhookInputMixin, InputChannel):
     def __init__(self, app_id: str, app_secret: str, oa_secret_key: str = "",
                  access_token: str = "", refresh_token: str = "",
                  openapi_url: str = DEFAULT_OPENAPI_URL, oauth_url: str = DEFAULT_OAUTH_URL,
-                 buttons: str = "numbered", db: Optional[str] = None, retry_attempts: int = 3,
+                 buttons: str = "numbered", retry_attempts: int = 3,
                  retry_backoff: float = 0.5, timeout: float = 15) -> None:
         self.app_id = app_id
         self.oa_secret_key = oa_secret_key or app_secret
         if buttons not in ("numbered", "list"):
             raise ValueError(f"zalo `buttons` must be 'numbered' or 'list', not {buttons!r}")
         self.buttons_style = buttons
-        self.store = ZaloStore(db or default_db_path())
+        self.store = ZaloStore()
         self.client = ZaloClient(self.store, app_id, app_secret, access_token, refresh_token,
                                  openapi_url, oauth_url, retry_attempts, retry_backoff, timeout)
         self._init_webhook_state()
@@ -488,11 +517,11 @@ class ZaloInput(WebhookInputMixin, InputChannel):
                       msg_id: Optional[str], on_new_message: OnNewMessage) -> None:
         async def work() -> None:
             out = ZaloOutput(self.client, self.buttons_style)
-            choices = self.store.take_choices(sender)
+            choices = await asyncio.to_thread(self.store.take_choices, sender)
             if kind == "unreadable":
                 logger.info("zalo customer %s sent %s, which the bot cannot read", sender, event_name)
                 if choices:  # keep the question open
-                    self.store.set_choices(sender, choices)
+                    await asyncio.to_thread(self.store.set_choices, sender, choices)
             payload = choice_from_reply(text, choices) if kind == "text" else None
             if payload is not None:
                 logger.info("zalo customer %s chose %r", sender, payload)

@@ -8,7 +8,7 @@
 - `tickets.py`: the ticket rules as plain functions (who may take, reply, resolve; the 409s);
   `ticket_views.py`: the inbox and ticket pages and their JSON API; `transcripts.py`: a
   ticket's live transcript and the customer's other conversations; `live.py`: the `/ws`
-  live updates.
+  live updates; `resumes.py`: resolved tickets whose bot resume is still to retry.
 - `users.py`: the admin's users page; `shop_settings.py`: the admin's shop page (name,
   hotline, email, office hours, holidays, greeting and out-of-hours words; bot/shop.py).
 - `dashboard.py`: the leads' support dashboard (charts, filters, CSV export; bot/analytics),

@@ -46,6 +46,7 @@ from bot.console.config import console_config
 from bot.console.rasa import RasaClient
 from bot.console.security import (bounded_ids, origin_check, readable_forms, require_session,
                                   security_headers)
+from bot.console.resumes import PendingResumes
 from bot.console.web import (CONFIG, PROFILES, RASA, RESUME_PENDING, SETTINGS, TICKETS,
                              USERS, api_me, healthz)
 from bot.db import database_url
@@ -81,7 +82,7 @@ def create_app(settings: Optional[Dict[str, Any]] = None) -> web.Application:
                            max_failures=config["login_max_failures"],
                            failure_window=config["login_window_seconds"])
     app[RASA] = RasaClient(config["rasa_url"], config["rasa_token"])
-    app[RESUME_PENDING] = set()
+    app[RESUME_PENDING] = PendingResumes(tickets.engine)
     app.cleanup_ctx.append(_rasa_client)
     live.setup_live(app)
     inbox_rows.setup(app)

@@ -19,10 +19,10 @@ from bot.console import pages
 from bot.console.inbox_rows import customer_of, inbox_rows
 from bot.console.rasa import PAUSE, RasaError
 from bot.console.search import keep_final_transcript
-from bot.console.tickets import (CLAIM, NO_SUCH_TICKET, RESOLVE, TAKE_OVER, Refused,
-                                 assignment, check_claimed, check_exists, check_may_reply,
-                                 check_not_held_by_other, check_works_tickets, claim,
-                                 reply_text, resolution, summary)
+from bot.console.tickets import (ALREADY_RESOLVED, CLAIM, NO_SUCH_TICKET, RESOLVE, TAKE_OVER,
+                                 Refused, assignment, check_claimed, check_exists,
+                                 check_may_reply, check_not_held_by_other, check_works_tickets,
+                                 claim, reply_text, resolution, summary)
 from bot.console.transcripts import linked_transcripts, live_transcript
 from bot.console.web import (CONFIG, INBOX, PROFILES, RASA, RESUME_PENDING, TICKETS,
                              blocking, html, json_body, json_error, now_iso, user_of)
@@ -156,19 +156,23 @@ async def api_resolve(request: web.Request) -> web.Response:
     await json_body(request)
     user, ticket = await _workable(request)
     store, pending = request.app[TICKETS], request.app[RESUME_PENDING]
-    if resolution(user, ticket, ticket.id in pending) == RESOLVE:
+    if resolution(user, ticket, await blocking(pending.has, ticket.id)) == RESOLVE:
+        # Pending until Rasa has resumed the bot: resolving again retries it, from any
+        # console replica, after a restart too (bot/console/resumes.py).
+        await blocking(pending.add, ticket.id)
         ticket = await blocking(store.resolve, ticket.id)
         inbox_changed(request)
         log.info("console: %s resolved ticket #%d", user.username, ticket.id)
         await keep_final_transcript(request.app, ticket)  # searchable later (search.py)
-    # Resolving again after Rasa failed re-sends these (retry from the page).
+    elif not await blocking(pending.claim, ticket.id):  # another agent is retrying it
+        raise Refused(409, ALREADY_RESOLVED, ticket=summary(ticket))
     rasa = request.app[RASA]
-    pending.add(ticket.id)
     try:
         await rasa.post_events(ticket.conversation_id, [{"event": "resume"}])
         await rasa.execute_action(ticket.conversation_id, RATING_ACTION)
-        pending.discard(ticket.id)
+        await blocking(pending.discard, ticket.id)
     except RasaError as failure:
+        await blocking(pending.add, ticket.id)
         log.error("console: ticket #%d resolved but the bot was NOT resumed: %s", ticket.id,
                   failure)
         return json_error(502, "Đã đóng yêu cầu nhưng chưa bật lại được bot; bấm Đã giải quyết "

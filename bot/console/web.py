@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.console import pages
 from bot.console.auth import User, UserStore
 from bot.console.rasa import RasaClient
+from bot.console.resumes import PendingResumes
 from bot.db import utcnow
 from bot.handoff.profiles import CustomerProfiles
 from bot.handoff.store import TicketStore
@@ -26,7 +27,7 @@ USERS = web.AppKey("users", UserStore)
 RASA = web.AppKey("rasa", RasaClient)
 INBOX = web.AppKey("inbox", dict)              # bot/console/live.py: the watched ticket list
 SOCKETS = web.AppKey("sockets", set)           # live.Subscriber of each open websocket
-RESUME_PENDING = web.AppKey("resume_pending", set)  # resolved, bot not resumed yet
+RESUME_PENDING = web.AppKey("resume_pending", PendingResumes)  # resolved, bot not resumed
 
 
 async def blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -86,12 +86,14 @@ def note_order_id(ticket: Ticket, events: Sequence[Dict[str, Any]]) -> Ticket:
 
 
 def hand_off_undelivered(conversation_id: str, channel: str, text: str,
-                         error: Optional[str], window_closed: bool) -> Ticket:
+                         error: Optional[str], window_closed: bool,
+                         error_code: Any = None) -> Ticket:
     """A message the channel could not deliver goes on the conversation's ticket (opened
     now if there is none), so a person sees it and can reach the customer another way.
     Blocking SQL: channels call it from a worker thread."""
-    ticket, opened = ticket_store().add_undelivered(conversation_id, channel, text, error,
-                                                    window_closed, reason=UNDELIVERED)
+    ticket, opened = ticket_store().add_undelivered(
+        conversation_id, channel, text, error, window_closed, reason=UNDELIVERED,
+        error_code=None if error_code is None else str(error_code))
     if opened:
         notify_helpdesk(ticket)
     logger.info("handoff: undelivered %s message to %s kept on ticket #%d%s", channel,

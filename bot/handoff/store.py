@@ -84,6 +84,7 @@ class UndeliveredRow(Base):
     channel = Column(String(64), nullable=False, default="")
     text = Column(Text, nullable=False)
     error = Column(Text)
+    error_code = Column(String(64))  # the channel API's code, "network", "http 503"...
     window_closed = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -182,7 +183,7 @@ class TicketStore:
 
     def add_undelivered(self, conversation_id: str, channel: str, text: str,
                         error: Optional[str], window_closed: bool,
-                        reason: str) -> Tuple[Ticket, bool]:
+                        reason: str, error_code: Optional[str] = None) -> Tuple[Ticket, bool]:
         """Keeps an undelivered message on the conversation's unresolved ticket, opening one
         with `reason` if there is none. Returns (ticket, whether it was opened here)."""
         def work(session) -> Tuple[Ticket, bool]:
@@ -190,6 +191,7 @@ class TicketStore:
                                                   channel=channel or "", transcript_json="[]")
             session.add(UndeliveredRow(ticket_id=row.id, conversation_id=conversation_id,
                                        channel=channel or "", text=text, error=error,
+                                       error_code=error_code,
                                        window_closed=bool(window_closed), created_at=utcnow()))
             return Ticket.of(row), opened
         return self._in_transaction(work)
@@ -202,6 +204,19 @@ class TicketStore:
                                    .order_by(UndeliveredRow.id)).scalars().all()
             return [{"channel": r.channel, "text": r.text, "error": r.error,
                      "window_closed": r.window_closed, "created_at": _iso(r.created_at)}
+                    for r in rows]
+
+    def undelivered_to(self, channel: str, conversation_id: str) -> List[Dict[str, Any]]:
+        """What `channel` could not deliver to this customer, on any of their tickets,
+        oldest first."""
+        with self.session() as session:
+            rows = session.execute(select(UndeliveredRow)
+                                   .where(UndeliveredRow.channel == channel,
+                                          UndeliveredRow.conversation_id == conversation_id)
+                                   .order_by(UndeliveredRow.id)).scalars().all()
+            return [{"sender": r.conversation_id, "text": r.text, "error_code": r.error_code,
+                     "error": r.error, "window_closed": r.window_closed,
+                     "ticket_id": r.ticket_id, "created_at": _iso(r.created_at)}
                     for r in rows]
 
     def get(self, ticket_id: int) -> Optional[Ticket]:

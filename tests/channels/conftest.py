@@ -8,7 +8,6 @@ credentials file is the shape credentials.yml documents, with the secrets as quo
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -17,9 +16,11 @@ from typing import Any, Dict, Iterator, Optional
 import pytest
 import requests
 import yaml
+from sqlalchemy import text
 
 from bot.channels.messenger import signature_256
 from bot.channels.zalo import zalo_signature
+from bot.db import engine_for
 from bot.handoff.store import TicketStore, ticket_store
 from bot.settings import PROJECT_DIR, load_settings
 from bot.stack import Stack, free_port
@@ -100,7 +101,6 @@ def channel_stack(model: Path, stack_settings: Path, graph: GraphStandin, zalo: 
     running = Stack(model=model, var_dir=var_dir, rasa_port=free_port(),
                     action_port=free_port(), console_port=free_port(), credentials=credentials,
                     extra_env={"HOTRO_CONFIG": str(stack_settings),
-                               "HOTRO_CHANNELS_DB": str(var_dir / "channels.db"),
                                "FB_VERIFY_TOKEN": FB_VERIFY_TOKEN,
                                "FB_APP_SECRET": FB_APP_SECRET,
                                "FB_PAGE_ACCESS_TOKEN": FB_PAGE_TOKEN,
@@ -116,14 +116,14 @@ def channel_stack(model: Path, stack_settings: Path, graph: GraphStandin, zalo: 
         running.stop()
 
 
-def channels_db(stack: Stack) -> Path:
-    return Path(stack.extra_env["HOTRO_CHANNELS_DB"])
+def stack_database_url(stack: Stack) -> str:
+    """The database of the stack's processes (its HOTRO_CONFIG's): tickets and channel state."""
+    settings = yaml.safe_load(Path(stack.extra_env["HOTRO_CONFIG"]).read_text(encoding="utf-8"))
+    return settings["handoff"]["database_url"]
 
 
 def stack_tickets(stack: Stack) -> TicketStore:
-    """The ticket store of the stack's processes (its HOTRO_CONFIG's)."""
-    settings = yaml.safe_load(Path(stack.extra_env["HOTRO_CONFIG"]).read_text(encoding="utf-8"))
-    return ticket_store(settings["handoff"]["database_url"])
+    return ticket_store(stack_database_url(stack))
 
 
 def new_id(prefix: str) -> str:
@@ -199,9 +199,11 @@ def last_user_intent(stack: Stack, sender: str) -> Optional[str]:
     return users[-1]["parse_data"]["intent"]["name"] if users else None
 
 
-def db_rows(stack: Stack, sql: str, *args: Any):
-    with sqlite3.connect(channels_db(stack), timeout=30) as db:
-        return db.execute(sql, args).fetchall()
+def db_rows(stack: Stack, sql: str, **params: Any):
+    """Runs `sql` (":name" parameters) on the stack's database; its rows as tuples."""
+    with engine_for(stack_database_url(stack)).begin() as db:
+        result = db.execute(text(sql), params)
+        return [tuple(row) for row in result] if result.returns_rows else []
 
 
 def wait_for_intent(stack: Stack, sender: str, intent: str, timeout: float = 60) -> None:

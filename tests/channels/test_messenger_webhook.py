@@ -146,11 +146,11 @@ def test_agent_reply_after_24_hours_uses_the_human_agent_tag(channel_stack, grap
 
     agent_says("Chào bạn, mình là nhân viên Hotro Shop.")
     # the customer's last message, as stored by the server, is now 25 hours old
-    [(at,)] = db_rows(channel_stack, "SELECT at FROM messenger_last_inbound WHERE sender = ?",
-                      psid)
+    [(at,)] = db_rows(channel_stack,
+                      "SELECT at FROM messenger_last_inbound WHERE sender = :psid", psid=psid)
     assert abs(at - time.time()) < 120
-    db_rows(channel_stack, "UPDATE messenger_last_inbound SET at = ? WHERE sender = ?",
-            time.time() - 25 * 3600, psid)
+    db_rows(channel_stack, "UPDATE messenger_last_inbound SET at = :at WHERE sender = :psid",
+            at=time.time() - 25 * 3600, psid=psid)
     agent_says("Đơn hàng của bạn đã được hoàn tiền.")
     agent_says("(bot) Cảm ơn bạn!", agent=False)
 

@@ -7,8 +7,9 @@ import time
 import requests
 
 from bot.channels.zalo import ZaloInput, undelivered_messages, zalo_signature
-from tests.channels.conftest import (ZALO_APP_ID, ZALO_OA_SECRET, channels_db, db_rows,
-                                     last_user_intent, new_id, rasa_log, stack_tickets,
+from tests.channels.conftest import (ZALO_APP_ID, ZALO_OA_SECRET, db_rows,
+                                     last_user_intent, new_id, rasa_log, stack_database_url,
+                                     stack_tickets,
                                      wait_for_intent, zalo_event, zalo_post)
 
 
@@ -58,8 +59,9 @@ def test_duplicates_echoes_and_receipts_get_no_reply(channel_stack, zalo):
     zalo.wait_delivered_to(user, 2 * first)
     time.sleep(1)
     assert len(zalo.messages_to(user)) == 2 * first
-    [(count,)] = db_rows(channel_stack, "SELECT count(*) FROM zalo_seen WHERE msg_id = ?",
-                         event["message"]["msg_id"])
+    [(count,)] = db_rows(channel_stack, "SELECT count(*) FROM channel_seen "
+                         "WHERE channel = 'zalo' AND event_key = :key",
+                         key=event["message"]["msg_id"])
     assert count == 1
 
 
@@ -131,7 +133,8 @@ def test_numbered_buttons_and_the_reply_1_maps_to_the_payload(channel_stack, zal
     assert [e for e in tracker["events"] if e.get("event") == "user"][-1]["text"] == "1"
 
 
-def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(channel_stack, zalo):
+def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(channel_stack, zalo,
+                                                                  monkeypatch):
     user = new_id("u")
     old_refresh = zalo.valid_refresh_token
     zalo.expire_access_token()
@@ -142,13 +145,13 @@ def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(channel_stack
     refused = [r for r in zalo.messages_to(user) if r.answer.get("error") == -216]
     assert len(refused) == 1  # tried once with the dead token, then refreshed
     [(access, refresh)] = db_rows(channel_stack, "SELECT access_token, refresh_token FROM "
-                                  "zalo_tokens WHERE app_id = ?", ZALO_APP_ID)
+                                  "zalo_tokens WHERE app_id = :app", app=ZALO_APP_ID)
     assert (access, refresh) == (zalo.valid_access_token, zalo.valid_refresh_token)
-    # What a restart would do with the same credentials file and store:
+    # What a restart would do with the same credentials file and database:
+    monkeypatch.setenv("HOTRO_DATABASE_URL", stack_database_url(channel_stack))
     restarted = ZaloInput.from_credentials({
         "app_id": ZALO_APP_ID, "app_secret": "x", "oa_secret_key": ZALO_OA_SECRET,
-        "access_token": "at-initial", "refresh_token": "rt-initial",
-        "db": str(channels_db(channel_stack))})
+        "access_token": "at-initial", "refresh_token": "rt-initial"})
     assert restarted.client.refresh_token == zalo.valid_refresh_token
 
 
@@ -158,10 +161,10 @@ def test_closed_window_is_recorded_as_undelivered_not_lost(channel_stack, zalo):
     zalo_post(channel_stack, zalo_event(user, text="xin chào"))
     zalo.wait_for(lambda r: zalo._to(user)(r))
     deadline = time.monotonic() + 30
-    while not undelivered_messages(user, channels_db(channel_stack)):
+    while not undelivered_messages(user, stack_database_url(channel_stack)):
         assert time.monotonic() < deadline, "not recorded as undelivered"
         time.sleep(0.2)
-    [row] = undelivered_messages(user, channels_db(channel_stack))
+    [row] = undelivered_messages(user, stack_database_url(channel_stack))
     assert row["text"].startswith("Xin chào!") and row["error_code"] == "-230"
     assert "messaging window closed" in rasa_log(channel_stack)
     # ... and a person sees it: it is on a ticket in the stack's ticket store.

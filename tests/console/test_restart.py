@@ -134,7 +134,8 @@ def test_user_commands(tmp_path, monkeypatch, capsys):
     assert users.get_user("nam") is None
 
 
-def test_users_sessions_and_tickets_survive_a_restart(env, processes, tmp_path, rasa):
+def test_users_sessions_tickets_and_pending_resumes_survive_a_restart(env, processes, tmp_path,
+                                                                       rasa):
     assert hotro(env, "user", "add", "lan", "--role", "agent").returncode == 0
     first = ConsoleProcess(env, tmp_path / "console.log").start()
     processes.append(first)
@@ -147,6 +148,11 @@ def test_users_sessions_and_tickets_survive_a_restart(env, processes, tmp_path, 
     ticket_id = store.create("cust-r", "request_human", []).id
     assert client.post(f"{first.url}/api/tickets/{ticket_id}/assign", json={},
                        timeout=10).status_code == 200
+    # A ticket resolved while Rasa fails: the bot of that customer is still paused.
+    resolved_id = store.create("cust-p", "request_human", []).id
+    rasa.fail_posts = 1
+    assert client.post(f"{first.url}/api/tickets/{resolved_id}/resolve", json={},
+                       timeout=10).status_code == 502
     assert first.stop() == 0  # SIGTERM: a clean shutdown
 
     second = ConsoleProcess(env, tmp_path / "console.log")
@@ -157,6 +163,15 @@ def test_users_sessions_and_tickets_survive_a_restart(env, processes, tmp_path, 
     assert again.get(f"{second.url}/api/me", timeout=10).json()["username"] == "lan"
     tickets = again.get(f"{second.url}/api/tickets", timeout=10).json()["tickets"]
     assert [(t["id"], t["assigned_to"]) for t in tickets] == [(ticket_id, "lan")]
+    # The new process still knows the resume is pending: resolving again retries it, once.
+    resume = again.post(f"{second.url}/api/tickets/{resolved_id}/resolve", json={}, timeout=10,
+                        headers={"Origin": second.url})
+    assert resume.status_code == 200, resume.text
+    assert [(c.path.rsplit("/", 1)[-1], c.status) for c in rasa.recorded(
+        lambda r: r.method == "POST" and "cust-p" in r.path)] == [
+        ("events", 500), ("events", 200), ("execute", 200), ("events", 200)]
+    assert again.post(f"{second.url}/api/tickets/{resolved_id}/resolve", json={}, timeout=10,
+                      headers={"Origin": second.url}).status_code == 409
     fresh = requests.Session()
     fresh.headers["Origin"] = second.url
     assert fresh.post(f"{second.url}/login", data={"username": "lan", "password": PASSWORD},

@@ -135,9 +135,8 @@ def test_history_splits_a_reply_as_the_socket_sent_it():
     assert shown[0] == {"role": "customer", "text": "hỏi", "time": 1.0, "client_id": "c1"}
 
 
-def test_credentials_name_the_metadata_key(tmp_path):
-    configured = WidgetInput.from_credentials({"metadata_key": "customData",
-                                               "db": str(tmp_path / "c.db")})
+def test_credentials_name_the_metadata_key():
+    configured = WidgetInput.from_credentials({"metadata_key": "customData"})
     assert configured.metadata_key == "customData"
-    default = WidgetInput.from_credentials({"db": str(tmp_path / "c.db")})
+    default = WidgetInput.from_credentials({})
     assert default.metadata_key == "metadata"  # as Rasa's socketio channel
