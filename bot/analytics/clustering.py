@@ -76,7 +76,7 @@ def _lexical(texts: List[str], other_texts: List[str]) -> np.ndarray:
     terms = {t: Counter(fold_terms(t)) for t in dict.fromkeys(texts + other_texts)}
     df = Counter(w for counts in terms.values() for w in counts)
     column = {w: i for i, w in enumerate(df)}
-    idf = {w: np.log((1 + len(terms)) / (1 + n)) for w, n in df.items()}
+    idf = {w: np.log((1 + len(terms)) / (1 + count)) for w, count in df.items()}
 
     def matrix(rows: List[str]):
         data, cols, starts = [], [], [0]
