@@ -14,11 +14,13 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -101,6 +103,20 @@ class Service:
         if self.is_running():
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+def write_ahead_logs(*paths: str) -> None:
+    """SQLite's write-ahead log for the Rasa server's tracker store and event broker files
+    (URLs are left alone). Rasa commits every event on its own; in SQLite's default
+    rollback journal a commit costs about 1 ms of fsyncs here, appending to the log 0.2 ms,
+    as durable (synchronous stays FULL), and the console reads while Rasa writes. The mode
+    is kept in the file, so Rasa's own connections use it."""
+    for path in paths:
+        if not path or "://" in path:
+            continue
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, timeout=30)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
 
 
 @dataclass
@@ -198,6 +214,7 @@ class Stack:
                 service.start(env)
         self.wait_ready([self.service("action server")], timeout, waiting)
         if not rasa.is_running():
+            write_ahead_logs(env["HOTRO_TRACKER_DB"], env["HOTRO_EVENTS_DB"])
             rasa.start(env)
         self.wait_ready(None, timeout - (time.monotonic() - started), waiting)
 

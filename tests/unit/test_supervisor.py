@@ -87,3 +87,14 @@ def test_ctrl_c_while_starting_stops_the_wait(tmp_path):
     stopping.set()
     with pytest.raises(InterruptedError):
         report(Service("rasa server", ["true"], "http://127.0.0.1:9/", tmp_path / "r.log"))
+
+
+def test_the_rasa_servers_sqlite_files_are_in_write_ahead_log_mode(tmp_path):
+    import sqlite3
+
+    tracker, events = tmp_path / "var" / "tracker.db", tmp_path / "events.db"
+    sqlite3.connect(events).execute("CREATE TABLE events (id INTEGER PRIMARY KEY)").connection.commit()
+    bot.stack.write_ahead_logs(str(tracker), str(events), "postgresql://u:p@127.0.0.1/events")
+    for path in (tracker, events):  # a new file, and one that already had a table
+        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert not (tmp_path / "postgresql:").exists()
