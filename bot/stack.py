@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sqlite3
+import string
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
+
+import yaml
 
 from bot.settings import PROJECT_DIR
 
@@ -105,16 +108,19 @@ class Service:
             self.process.wait()
 
 
-def write_ahead_logs(*paths: str) -> None:
-    """SQLite's write-ahead log for the Rasa server's tracker store and event broker files
-    (URLs are left alone). Rasa commits every event on its own; in SQLite's default
-    rollback journal a commit costs about 1 ms of fsyncs here, appending to the log 0.2 ms,
-    as durable (synchronous stays FULL), and the console reads while Rasa writes. The mode
-    is kept in the file, so Rasa's own connections use it."""
-    for path in paths:
-        if not path or "://" in path:
+def write_ahead_logs(endpoints: Path, env: Dict[str, str]) -> None:
+    """SQLite's write-ahead log for the files of the SQLite tracker store and event broker
+    that `endpoints` configures (`db: ${VAR}` read from `env`). Rasa commits every event on
+    its own; in SQLite's default rollback journal a commit costs about 1 ms of fsyncs here,
+    appending to the log 0.2 ms, as durable (synchronous stays FULL), and the console reads
+    while Rasa writes. The mode is kept in the file, so Rasa's own connections use it."""
+    config = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
+    for key in ("tracker_store", "event_broker"):
+        section = config.get(key) or {}
+        if section.get("dialect") != "sqlite" or not section.get("db"):
             continue
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(string.Template(str(section["db"])).safe_substitute(env))
+        path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(path, timeout=30)) as db:
             db.execute("PRAGMA journal_mode=WAL")
 
@@ -214,7 +220,7 @@ class Stack:
                 service.start(env)
         self.wait_ready([self.service("action server")], timeout, waiting)
         if not rasa.is_running():
-            write_ahead_logs(env["HOTRO_TRACKER_DB"], env["HOTRO_EVENTS_DB"])
+            write_ahead_logs(self.endpoints, env)
             rasa.start(env)
         self.wait_ready(None, timeout - (time.monotonic() - started), waiting)
 

@@ -28,7 +28,7 @@ import pytest
 from bot.analytics.events import read_events
 from bot.analytics.metrics import metrics
 from tests.conftest import Customer, SocketCustomer
-from tests.integration.conftest import console_open
+from tests.integration.conftest import GREY_ZONE, console_open
 from tests.unit.test_analytics import SHOP, at
 
 TUESDAY, MONDAY = date(2026, 11, 17), date(2026, 11, 16)
@@ -78,13 +78,6 @@ def rest_dont_know(stack):
     last = customer.say("shop có bán kính mắt không")[-1]["text"]
     assert "chưa có câu trả lời chắc chắn" in last
     return customer.sender, last
-
-
-# Questions in the FAQ's grey zone on the sample corpus. Earlier tests publish edits to the
-# session's FAQ (and the decision is refitted to them), so the first one that still gets
-# suggestions is used; a conversation that got a direct answer is simply not in the mix.
-GREY_ZONE = ("phí vận chuyển bao nhiêu", "tiền vận chuyển hết bao nhiêu", "phí ship tính sao vậy",
-             "ship hàng mất phí không")
 
 
 def rest_suggested(stack, pick: bool):

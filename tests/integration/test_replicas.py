@@ -16,9 +16,9 @@ import yaml
 
 from bot.handoff.store import TicketStore
 from tests.conftest import Customer, SocketCustomer
+from tests.integration.conftest import grey_zone_question
 from tests.production import production_stacks, running
 
-GREY_ZONE = "phí vận chuyển bao nhiêu"  # two entries compete: suggestions (test_faq.py)
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +51,16 @@ def test_a_suggestion_offered_by_one_replica_is_picked_on_the_other(replicas):
     a, b, _ = replicas
     on_a = Customer(a)
     on_b = Customer(b, on_a.sender)  # the same conversation, through the other server
+    grey_zone = grey_zone_question(b)
     assert "Xin chào" in on_a.says_text("chào shop")
-    offered = on_b.say(GREY_ZONE)
+    offered = on_b.say(grey_zone)
     assert offered[0]["text"].startswith("Bạn muốn hỏi về nội dung nào"), offered
     pick = next(p for p in suggestions(offered) if "shipping-fee" in p)
     assert "20.000đ nội thành" in on_a.says_text(pick)
     # teencode, then English: the conversation's language follows on either replica
     assert "300.000đ" in on_b.says_text("mua bn tien thi dc freeship z shop")
     assert "Standard delivery" in on_a.says_text("how much is delivery?")
-    said = ["chào shop", GREY_ZONE, pick, "mua bn tien thi dc freeship z shop",
+    said = ["chào shop", grey_zone, pick, "mua bn tien thi dc freeship z shop",
             "how much is delivery?"]
     assert user_texts(a, on_a.sender) == user_texts(b, on_a.sender) == said
 
@@ -85,11 +86,12 @@ def test_two_failures_on_two_replicas_open_one_ticket_with_the_whole_transcript(
 
 def test_the_widget_goes_on_after_a_reload_onto_the_other_replica(replicas):
     a, b, _ = replicas
+    grey_zone = grey_zone_question(a)
     tab = SocketCustomer(a)
     try:
         assert tab.say("chao shop") == {"ok": True}
         tab.wait_for("Xin chào")
-        assert tab.say(GREY_ZONE) == {"ok": True}
+        assert tab.say(grey_zone) == {"ok": True}
         offer = tab.wait_for("Bạn muốn hỏi về nội dung nào")
     finally:
         tab.close()
@@ -101,11 +103,11 @@ def test_the_widget_goes_on_after_a_reload_onto_the_other_replica(replicas):
         shown = requests.get(f"{b.rasa_url}/webhooks/widget/history", timeout=30,
                              params={"session_id": tab.session_id}).json()
         texts = [m["text"] for m in shown["messages"]]
-        assert "chao shop" in texts and GREY_ZONE in texts, shown
+        assert "chao shop" in texts and grey_zone in texts, shown
         assert reloaded.say(pick["payload"], title=pick["title"]) == {"ok": True}
         reloaded.wait_for("20.000đ nội thành")
     finally:
         reloaded.close()
-    assert user_texts(a, tab.session_id) == ["chao shop", GREY_ZONE, pick["payload"]]
+    assert user_texts(a, tab.session_id) == ["chao shop", grey_zone, pick["payload"]]
     assert json.dumps(tracker(a, tab.session_id)["events"]) == json.dumps(
         tracker(b, tab.session_id)["events"])

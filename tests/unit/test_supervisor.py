@@ -92,9 +92,16 @@ def test_ctrl_c_while_starting_stops_the_wait(tmp_path):
 def test_the_rasa_servers_sqlite_files_are_in_write_ahead_log_mode(tmp_path):
     import sqlite3
 
-    tracker, events = tmp_path / "var" / "tracker.db", tmp_path / "events.db"
-    sqlite3.connect(events).execute("CREATE TABLE events (id INTEGER PRIMARY KEY)").connection.commit()
-    bot.stack.write_ahead_logs(str(tracker), str(events), "postgresql://u:p@127.0.0.1/events")
-    for path in (tracker, events):  # a new file, and one that already had a table
+    from bot.settings import PROJECT_DIR
+
+    env = {"HOTRO_TRACKER_DB": str(tmp_path / "var" / "tracker.db"),
+           "HOTRO_EVENTS_DB": str(tmp_path / "events.db")}
+    sqlite3.connect(env["HOTRO_EVENTS_DB"]).execute("CREATE TABLE events (id INTEGER PRIMARY KEY)")
+    bot.stack.write_ahead_logs(PROJECT_DIR / "endpoints.yml", env)
+    for path in env.values():  # a new file, and one that already had a table
         assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert not (tmp_path / "postgresql:").exists()
+
+    # The production stores are PostgreSQL: no SQLite file is made.
+    production = {"HOTRO_TRACKER_DB": str(tmp_path / "unused" / "tracker.db")}
+    bot.stack.write_ahead_logs(PROJECT_DIR / "deploy" / "endpoints.yml", production)
+    assert not (tmp_path / "unused").exists()
