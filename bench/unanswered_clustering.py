@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.analytics.clustering import (DEFAULT_THRESHOLD, LEXICAL_WEIGHT, cluster,  # noqa: E402
-                                      message_vectors, similarity)
+                                      embedded_texts, message_vectors, similarity)
 from bot.console.unanswered_embedding import BATCH  # noqa: E402
 from bot.console.unanswered_vectors import VectorStore, text_hash  # noqa: E402
 from bot.db import engine_for  # noqa: E402
@@ -125,7 +125,7 @@ def background_and_wait(kb, new):
     with tempfile.TemporaryDirectory() as scratch:
         store = VectorStore(engine_for(f"sqlite:///{Path(scratch) / 'hotro.db'}"))
         for start in range(0, len(new), BATCH):
-            embedded, took = timed(store.embedded_texts, kb, new[start:start + BATCH])
+            embedded, took = timed(embedded_texts, kb, new[start:start + BATCH])
             background["prepare"] += took
             vectors, took = timed(kb.embedder.embed_queries, embedded)
             background["embed"] += took

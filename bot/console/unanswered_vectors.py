@@ -3,7 +3,7 @@ bot/db.py's engine: SQLite by default, PostgreSQL by URL), so a message is embed
 for every console replica and restart, and an editor's view only reads them.
 
 A row is keyed by the SHA-256 of the text the embedder read (the message as the FAQ
-search prepares it: bot.analytics.clustering.message_vectors) and the embedder's spec, so
+search prepares it: bot.analytics.clustering.embedded_texts) and the embedder's spec, so
 vectors of another embedder are never mixed in, and a text the search now prepares
 differently (accents restored by a newer corpus) is embedded again. The vector is stored
 as little-endian float32 bytes (1.5 kB for e5-small's 384 dimensions).
@@ -18,6 +18,7 @@ from sqlalchemy import Column, DateTime, LargeBinary, String, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import declarative_base
 
+from bot.analytics.clustering import embedded_texts
 from bot.db import utcnow
 
 VectorsBase = declarative_base()
@@ -40,12 +41,6 @@ def text_hash(embedded_text: str) -> str:
 class VectorStore:
     def __init__(self, engine) -> None:
         self.engine = engine  # its table comes with the schema's migrations (bot/migrations)
-
-    @staticmethod
-    def embedded_texts(kb, texts: Sequence[str]) -> List[str]:
-        """What `kb`'s embedder reads for each message, as the FAQ search embeds it
-        (bot.analytics.clustering.message_vectors): accents put back when typed without."""
-        return [kb.embedding_text(t)[1] for t in texts]
 
     def stored(self, embedder: str, hashes: Sequence[str]) -> Dict[str, np.ndarray]:
         """hash -> vector of those `hashes` stored for `embedder`."""
@@ -75,7 +70,7 @@ class VectorStore:
 
     def missing(self, kb, texts: Sequence[str]) -> List[str]:
         """The texts whose vector for `kb`'s embedder is not stored."""
-        hashes = [text_hash(e) for e in self.embedded_texts(kb, texts)]
+        hashes = [text_hash(e) for e in embedded_texts(kb, texts)]
         stored = self.stored(kb.embedder.spec, hashes)
         return [t for t, h in zip(texts, hashes) if h not in stored]
 
@@ -83,7 +78,7 @@ class VectorStore:
         """A vector for each text (len(texts), dim): the stored ones read, the others
         embedded with `kb` and stored."""
         spec = kb.embedder.spec
-        embedded = self.embedded_texts(kb, texts)
+        embedded = embedded_texts(kb, texts)
         hashes = [text_hash(e) for e in embedded]
         known = self.stored(spec, hashes)
         missing: Dict[str, str] = {h: e for e, h in zip(embedded, hashes) if h not in known}

