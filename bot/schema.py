@@ -22,6 +22,7 @@ def models_metadata() -> MetaData:
     from bot.console.notes import NotesBase
     from bot.console.resumes import ResumesBase
     from bot.console.unanswered_marks import MarksBase
+    from bot.console.unanswered_vectors import VectorsBase
     from bot.handoff import helpdesk, profiles  # noqa: F401  (their tables join store's Base)
     from bot.handoff.store import Base as HandoffBase
     from bot.kb.store import Base as KbBase
@@ -29,7 +30,7 @@ def models_metadata() -> MetaData:
 
     combined = MetaData()
     for base in (HandoffBase, KbBase, ShopBase, AuthBase, CannedBase, NotesBase, MarksBase,
-                 ResumesBase, ChannelBase):
+                 VectorsBase, ResumesBase, ChannelBase):
         for table in base.metadata.tables.values():
             table.to_metadata(combined)
     return combined

@@ -93,7 +93,12 @@ def _lexical(texts: List[str], other_texts: List[str]) -> np.ndarray:
     return (matrix(texts) @ matrix(other_texts).T).toarray()
 
 
+def embedded_texts(kb, texts: Sequence[str]) -> List[str]:
+    """What the bot's embedder reads for each message, as the FAQ search embeds it (`kb`: a
+    bot.kb KnowledgeBase; diacritics put back when typed without)."""
+    return [kb.embedding_text(t)[1] for t in texts]
+
+
 def message_vectors(kb, texts) -> np.ndarray:
-    """Each message embedded as the bot's FAQ search embeds it (`kb`: a bot.kb KnowledgeBase;
-    diacritics put back when typed without, the embedder's query prefix)."""
-    return kb.embedder.embed_queries([kb.embedding_text(t)[1] for t in texts])
+    """Each message embedded as the bot's FAQ search embeds it (the embedder's query prefix)."""
+    return kb.embedder.embed_queries(embedded_texts(kb, texts))

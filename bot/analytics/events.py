@@ -44,20 +44,29 @@ def events_db_url(db: Optional[str] = None) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def read_events(db: Optional[str] = None) -> List[Dict[str, Any]]:
-    """The events in publishing order, but action and slot events (which no metric reads);
-    a row whose JSON is unreadable is logged and skipped."""
+def _query(db: Optional[str], sql: str) -> List[Any]:
+    """The rows of `sql` on the broker's database (EventsUnavailable when unreadable)."""
     url = events_db_url(db)
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                sqlalchemy.text("SELECT id, sender_id, data FROM events ORDER BY id")).all()
+            return connection.execute(sqlalchemy.text(sql)).all()
     except sqlalchemy.exc.SQLAlchemyError as error:
         raise EventsUnavailable(f"Không đọc được bảng sự kiện / cannot read the events table "
                                 f"at {url}: {error.__class__.__name__}: {error}") from error
     finally:
         engine.dispose()
+
+
+def latest_event_id(db: Optional[str] = None) -> Optional[int]:
+    """The id of the last event published (None before the first): a cheap look for news."""
+    return _query(db, "SELECT max(id) FROM events")[0][0]
+
+
+def read_events(db: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The events in publishing order, but action and slot events (which no metric reads);
+    a row whose JSON is unreadable is logged and skipped."""
+    rows = _query(db, "SELECT id, sender_id, data FROM events ORDER BY id")
     events: List[Dict[str, Any]] = []
     for row_id, sender_id, data in rows:
         if isinstance(data, str) and any(unused in data for unused in UNUSED):

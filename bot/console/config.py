@@ -3,7 +3,9 @@
 console.rasa_url (env HOTRO_RASA_URL wins), console.rasa_token (env HOTRO_RASA_TOKEN),
 console.session_hours (12), console.poll_seconds (1.0), console.secure_cookie (false; true
 behind HTTPS), console.allowed_origins ([]: extra origins, e.g. the public HTTPS address
-behind a proxy), console.login_max_failures (5), console.login_window_seconds (300);
+behind a proxy), console.login_max_failures (5), console.login_window_seconds (300),
+console.embed_seconds (5: how often unanswered messages are embedded in the background; 0:
+never, a view embeds what it shows);
 support.timezone for the times the pages show. The database is handoff.database_url
 (bot/db.py).
 """
@@ -25,5 +27,6 @@ def console_config(settings: Dict[str, Any]) -> Dict[str, Any]:
         "allowed_origins": [o.rstrip("/") for o in console.get("allowed_origins") or []],
         "login_max_failures": int(console.get("login_max_failures", 5)),
         "login_window_seconds": float(console.get("login_window_seconds", 300)),
+        "embed_seconds": float(console.get("embed_seconds", 5)),
         "timezone": (settings.get("support") or {}).get("timezone") or "Asia/Ho_Chi_Minh",
     }

@@ -28,12 +28,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
-from bot.console import unanswered_page
+from bot.console import unanswered_embedding, unanswered_page
 from bot.console.dashboard import FORBIDDEN as DASHBOARD_FORBIDDEN
 from bot.console.dashboard import Filters, FilterError, parse_filters, shop_today
 from bot.console.faq_editor import CONFLICT, STORE
 from bot.console.unanswered_groups import messages_by_key, proposals, unanswered_groups
 from bot.console.unanswered_marks import ADDED, DISMISSED, IGNORED, MarkStore
+from bot.console.unanswered_vectors import VectorStore
 from bot.console.web import SETTINGS, TICKETS, blocking, html, json_body, json_error, refused, user_of
 from bot.kb.corpus import phrasing_key
 from bot.kb.service import KnowledgeBaseUnavailable
@@ -43,6 +44,7 @@ from bot.shop import shop_profile
 log = logging.getLogger(__name__)
 
 MARKS = web.AppKey("unanswered_marks", MarkStore)
+VECTORS = web.AppKey("unanswered_vectors", VectorStore)
 FORBIDDEN = ("Trang này dành cho biên tập viên và quản trị viên / "
              "This page is for editors and administrators only.")
 KEY_RE = re.compile(r"^[0-9a-f]{20}$")
@@ -146,7 +148,8 @@ async def _groups(request: web.Request, selection: Filters, offset: int, limit: 
     """The groups, or 503 when the bot's FAQ search (its embedder) cannot be loaded."""
     try:
         return await blocking(unanswered_groups, request.app[SETTINGS], selection,
-                              request.app[MARKS], request.app[STORE], offset, limit)
+                              request.app[MARKS], request.app[STORE], request.app[VECTORS],
+                              offset, limit)
     except KnowledgeBaseUnavailable as error:
         log.error("console unanswered: the FAQ search is unavailable: %s", error)
         return json_error(503, "Chưa nhóm được: tìm kiếm FAQ chưa sẵn sàng / Cannot group: "
@@ -300,6 +303,8 @@ async def api_dashboard_top(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app[MARKS] = MarkStore(app[TICKETS].engine)
+    app[VECTORS] = VectorStore(app[TICKETS].engine)
+    unanswered_embedding.setup(app, app[MARKS], app[VECTORS])
     r = app.router
     r.add_get("/unanswered", unanswered_view)
     r.add_get("/api/unanswered", api_groups)

