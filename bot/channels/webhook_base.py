@@ -5,19 +5,30 @@ onto the conversation's handoff ticket), `ChannelSendError` + `RetryingHttpClien
 (pooled aiohttp session per event loop, retries with exponential backoff) and
 `WebhookInputMixin` (rejections with a log line, background tasks, per-sender locks and
 rate limit, health route and the never-500 webhook wrapper).
+
+A webhook is acknowledged before its message is handled (Meta and Zalo want a quick 200 and
+never resend what was acknowledged), so a message that failed because a store was down
+(`store_unavailable`: Redis lock store, PostgreSQL tracker store or event broker, hotro's
+database) is handled again, with backoff, until it is back (`STORE_RETRY_FOR`): else it
+would be lost, in no tracker and seen by no agent (tests/integration/test_faults.py).
 Log lines keep each channel's logger and wording: tests and operators grep them.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import re
+import time
 import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, Type
 
 import aiohttp
+import redis.exceptions
+import sqlalchemy.exc
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -105,6 +116,24 @@ class RetryingHttpClient:
         raise AssertionError("unreachable")
 
 
+# ---------------------------------------------------------------- stores down
+
+STORE_RETRY_FIRST = 1.0  # seconds before the first retry, doubling...
+STORE_RETRY_MAX = 30.0  # ...up to this
+STORE_RETRY_FOR = 300.0  # seconds after which a message is given up
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Did handling fail because a store could not be reached (so it will pass once the
+    store is back), rather than because of a bug? LockError: Redis lost the conversation's
+    lock (restarted empty) or could not give it."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        return isinstance(error, (sqlalchemy.exc.OperationalError,
+                                  sqlalchemy.exc.InterfaceError)) or error.connection_invalidated
+    return isinstance(error, (LockError, redis.exceptions.ConnectionError,
+                              redis.exceptions.TimeoutError, ConnectionError))
+
+
 # ---------------------------------------------------------------- input channel
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -177,17 +206,38 @@ class WebhookInputMixin:
 
     async def _in_order(self, sender: str, key: Optional[str],
                         work: Callable[[], Awaitable[Any]]) -> None:
-        """Runs `work` after the sender's earlier messages; failures are only logged."""
+        """Runs `work` after the sender's earlier messages (which wait behind it). A store
+        down: run again with backoff for up to STORE_RETRY_FOR. Other failures (a bug) are
+        only logged: running again could send the replies twice. (A store lost in the middle
+        of a turn, after its replies went out, may answer it twice: better than lost.)"""
         lock = self._lock(sender)  # strong reference while this task runs
         async with lock:
-            try:
-                await work()
-            except Exception:
-                self.log.exception("failed to handle %s message %s from %s",
-                                   self.label, key, sender)
+            deadline = time.monotonic() + STORE_RETRY_FOR
+            delay = STORE_RETRY_FIRST
+            for attempt in itertools.count(1):
+                try:
+                    await work()
+                    return
+                except Exception as error:
+                    if not store_unavailable(error):
+                        self.log.exception("failed to handle %s message %s from %s",
+                                           self.label, key, sender)
+                        return
+                    if time.monotonic() + delay > deadline:
+                        self.log.error("gave up on %s message %s from %s after %d attempts in "
+                                       "%.0f s: a store stayed unavailable; the message is "
+                                       "lost", self.label, key, sender, attempt,
+                                       STORE_RETRY_FOR, exc_info=True)
+                        return
+                    self.log.warning("%s message %s from %s not handled, a store is "
+                                     "unavailable (%s: %s): retry %d in %.0f s", self.label,
+                                     key, sender, type(error).__name__, error, attempt, delay)
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, STORE_RETRY_MAX)
 
     def _add_webhook_routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
-        """GET / health and POST /webhook, which never answers 500."""
+        """GET / health and POST /webhook, which never answers 500 (503 while a store is down,
+        before the message was taken: Meta resends what was not acknowledged)."""
         action_fallback.install(blueprint)
 
         @blueprint.route("/", methods=["GET"])
@@ -198,6 +248,12 @@ class WebhookInputMixin:
         async def webhook(request: Request) -> HTTPResponse:
             try:
                 return self._receive(request, on_new_message)  # type: ignore[attr-defined]
-            except Exception:  # never a 500 for what a caller sent
+            except Exception as error:  # never a 500 for what a caller sent
+                if store_unavailable(error):  # hotro's database (the dedupe): not taken
+                    self.log.error("%s webhook not taken, a store is unavailable (%s: %s): "
+                                   "answered 503, the platform sends it again", self.label,
+                                   type(error).__name__, error)
+                    return response.json({"error": "temporarily unavailable"}, status=503,
+                                         headers={"Retry-After": "2"})
                 self.log.exception("rejected %s webhook: unexpected error", self.label)
                 return response.json({"error": "could not handle the request"}, status=400)

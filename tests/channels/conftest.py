@@ -100,20 +100,23 @@ def channel_stack(model: Path, stack_settings: Path, graph: GraphStandin, zalo: 
                            encoding="utf-8")
     running = Stack(model=model, var_dir=var_dir, rasa_port=free_port(),
                     action_port=free_port(), console_port=free_port(), credentials=credentials,
-                    extra_env={"HOTRO_CONFIG": str(stack_settings),
-                               "FB_VERIFY_TOKEN": FB_VERIFY_TOKEN,
-                               "FB_APP_SECRET": FB_APP_SECRET,
-                               "FB_PAGE_ACCESS_TOKEN": FB_PAGE_TOKEN,
-                               "ZALO_APP_ID": ZALO_APP_ID,
-                               "ZALO_APP_SECRET": ZALO_APP_SECRET,
-                               "ZALO_OA_SECRET_KEY": ZALO_OA_SECRET,
-                               "ZALO_ACCESS_TOKEN": ZALO_ACCESS_TOKEN,
-                               "ZALO_REFRESH_TOKEN": ZALO_REFRESH_TOKEN})
+                    extra_env={"HOTRO_CONFIG": str(stack_settings), **channel_env(graph, zalo)})
     try:
         running.start()
         yield running
     finally:
         running.stop()
+
+
+def channel_env(graph: GraphStandin, zalo: ZaloStandin) -> Dict[str, str]:
+    """A stack's environment for Messenger and Zalo against the stand-ins: the secrets, and
+    the API URLs that the project's credentials.yml reads."""
+    return {"FB_VERIFY_TOKEN": FB_VERIFY_TOKEN, "FB_APP_SECRET": FB_APP_SECRET,
+            "FB_PAGE_ACCESS_TOKEN": FB_PAGE_TOKEN, "FB_GRAPH_URL": f"{graph.url}/v19.0",
+            "ZALO_APP_ID": ZALO_APP_ID, "ZALO_APP_SECRET": ZALO_APP_SECRET,
+            "ZALO_OA_SECRET_KEY": ZALO_OA_SECRET, "ZALO_ACCESS_TOKEN": ZALO_ACCESS_TOKEN,
+            "ZALO_REFRESH_TOKEN": ZALO_REFRESH_TOKEN, "ZALO_OPENAPI_URL": zalo.url,
+            "ZALO_OAUTH_URL": zalo.url}
 
 
 def stack_database_url(stack: Stack) -> str:

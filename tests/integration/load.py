@@ -34,6 +34,7 @@ class Message:
     sender: str
     text: str
     # answered | empty | timeout | unsent (still not taken at the end) | HTTP <other status>
+    # | taken (a webhook acknowledged, no answer seen)
     outcome: str = "pending"
     resends: int = 0
 

@@ -9,6 +9,10 @@ transcript of its ticket; the count of lost messages is zero, and every message 
 in its conversation's tracker too (the transcript lost none). A ticket opened, its
 transcript and an FAQ edit saved before the fault are all still there.
 
+The same holds for Messenger and Zalo customers (signed webhooks, replies to the Graph API's
+and Zalo OpenAPI's stand-ins) writing while PostgreSQL or Redis is down: a webhook is
+acknowledged before its message is handled, so nothing resends it; the channel does.
+
 Each test prints its counts (pytest -s or -rP shows them); the last run's table is written
 to bench/results/faults.md.
 """
@@ -29,11 +33,16 @@ import yaml
 from bot.handoff.store import TicketStore
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, _ready
+from tests.channels.conftest import (FB_PAGE_TOKEN, ZALO_ACCESS_TOKEN, ZALO_APP_ID,
+                                     ZALO_APP_SECRET, ZALO_REFRESH_TOKEN, channel_env, fb_body,
+                                     fb_post, fb_text_event, new_id, zalo_event, zalo_post)
 from tests.conftest import Customer
 from tests.integration.conftest import console_login, hotro_running
-from tests.integration.load import Load, Message, count, table
+from tests.integration.load import TEXTS, Load, Message, count, table
 from tests.own_services import OwnPostgres, OwnRedis
 from tests.production import production_stacks
+from tests.standins.graph import GraphStandin
+from tests.standins.zalo import ZaloStandin
 
 COUNTS: Dict[str, Dict[str, int]] = {}  # fault -> counts, for bench/results/faults.md
 
@@ -77,11 +86,15 @@ class Kept:
                    v["entry"]["answer_vi"] == answer for v in history), history[:3]
 
 
-def tracker_texts(stack: Stack, sender: str) -> List[str]:
+def tracker_events(stack: Stack, sender: str) -> List[dict]:
     reply = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=60,
                          params={"token": stack.api_token} if stack.api_token else None)
     reply.raise_for_status()
-    return [e.get("text") for e in reply.json()["events"] if e["event"] == "user"]
+    return reply.json()["events"]
+
+
+def tracker_texts(stack: Stack, sender: str) -> List[str]:
+    return [e.get("text") for e in tracker_events(stack, sender) if e["event"] == "user"]
 
 
 def account(fault: str, messages: List[Message], stack: Stack, kept: Kept,
@@ -185,13 +198,27 @@ def stores():
 
 
 @pytest.fixture(scope="class")
-def on_stores(model, stack_settings, stores, tmp_path_factory):
-    """(stack, its tickets, what was kept) on our own PostgreSQL and Redis, supervised."""
+def standins():
+    """The Graph API's and Zalo OpenAPI's stand-ins, for the stack's webhook channels."""
+    graph = GraphStandin(FB_PAGE_TOKEN).start()
+    zalo = ZaloStandin(ZALO_APP_ID, ZALO_APP_SECRET, ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN).start()
+    try:
+        yield graph, zalo
+    finally:
+        graph.stop()
+        zalo.stop()
+
+
+@pytest.fixture(scope="class")
+def on_stores(model, stack_settings, stores, standins, tmp_path_factory):
+    """(stack, its tickets, what was kept) on our own PostgreSQL and Redis, supervised; its
+    Messenger and Zalo channels talk to the stand-ins."""
     postgres, redis = stores
     database = postgres.new_database()
     (stack,) = production_stacks(model, yaml.safe_load(stack_settings.read_text(encoding="utf-8")),
                                  database, postgres.new_database(),
                                  f"redis://127.0.0.1:{redis.port}/0", tmp_path_factory.mktemp("stores"))
+    stack.extra_env.update(channel_env(*standins))
     settings = stack.var_dir / "hotro.yml"
     stopping = threading.Event()
     supervisor = threading.Thread(target=_supervise, args=(stack, stopping), daemon=True)
@@ -249,3 +276,113 @@ class TestOnProductionStores:
         counts = account("kill -9 Redis", messages, stack, kept, tickets)
         assert counts["resent"] > 0  # customers wrote while it was down
         kept.check()
+
+    @pytest.mark.parametrize("store", ["Redis", "PostgreSQL"])
+    def test_kill_9_loses_no_webhook_message(self, store, stores, on_stores, standins):
+        """Messenger and Zalo customers of the same stack write while the store is down."""
+        postgres, redis = stores
+        server = redis if store == "Redis" else postgres
+        stack, tickets, kept = on_stores
+        webhooks = Webhooks(stack, *standins)
+        webhooks.send_round()  # every customer answered once before the fault
+        assert webhooks.wait_answered(120), webhooks.messages
+        server.kill()
+        started = time.monotonic()
+        for _ in range(2):  # customers write while it is down
+            webhooks.send_round()
+            time.sleep(1)
+        time.sleep(max(0.0, 5 - (time.monotonic() - started)))
+        server.start()
+        webhooks.wait_answered(180)  # else the counts tell which were lost
+        for channel, messages in webhooks.messages.items():
+            account(f"kill -9 {store} ({channel} webhooks)", messages, stack, kept, tickets)
+        kept.check()
+
+
+class Webhooks:
+    """Messenger and Zalo customers writing through signed webhooks, each message sent in a
+    thread of its own and sent again after a 503 or a refused connection, as the platforms
+    do (Meta resends a webhook it got no 200 for); a 200 takes the message. A message is
+    answered when a reply that follows it in its conversation's tracker reached the
+    customer through the stand-in."""
+
+    def __init__(self, stack: Stack, graph: GraphStandin, zalo: ZaloStandin,
+                 customers: int = 3) -> None:
+        self.stack, self.graph, self.zalo = stack, graph, zalo
+        self.senders = {"Messenger": [new_id("psid") for _ in range(customers)],
+                        "Zalo": [new_id("u") for _ in range(customers)]}
+        self.messages: Dict[str, List[Message]] = {channel: [] for channel in self.senders}
+        self._threads: List[threading.Thread] = []
+
+    def send_round(self) -> None:
+        """One message more from every customer."""
+        for channel, senders in self.senders.items():
+            for i, sender in enumerate(senders):
+                n = len(self.messages[channel]) // len(senders) + 1
+                message = Message(sender, f"{TEXTS[(i + n) % len(TEXTS)]} {n}", outcome="taken")
+                self.messages[channel].append(message)
+                thread = threading.Thread(target=self._send, args=(channel, message), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _send(self, channel: str, message: Message) -> None:
+        if channel == "Messenger":
+            body = fb_body(fb_text_event(message.sender, message.text))
+            post = lambda: fb_post(self.stack, body)  # noqa: E731 - the same event every time
+        else:
+            event = zalo_event(message.sender, text=message.text)
+            post = lambda: zalo_post(self.stack, event)  # noqa: E731
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                reply = post()
+                if reply.status_code != 503:
+                    if reply.status_code != 200:
+                        message.outcome = f"HTTP {reply.status_code}"
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                message.outcome = "unsent"
+                return
+            message.resends += 1
+            time.sleep(2)
+
+    def delivered(self, channel: str, sender: str) -> List[str]:
+        standin = self.graph if channel == "Messenger" else self.zalo
+        return [r.json["message"].get("text") or "" for r in standin.delivered_to(sender)]
+
+    def update_answered(self) -> bool:
+        """Marks the messages answered by now; True when all are."""
+        for channel, messages in self.messages.items():
+            for sender in {m.sender for m in messages if m.outcome != "answered"}:
+                replies = replies_in_tracker(self.stack, sender)
+                delivered = self.delivered(channel, sender)
+                for m in messages:
+                    if m.sender == sender and any(reply[:40] in text for reply in replies.get(m.text, [])
+                                                  for text in delivered):
+                        m.outcome = "answered"
+        return all(m.outcome == "answered" for ms in self.messages.values() for m in ms)
+
+    def wait_answered(self, timeout: float) -> bool:
+        """Until every message sent is taken and answered (True), or `timeout`."""
+        for thread in self._threads:
+            thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while not self.update_answered():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(1)
+        return True
+
+
+def replies_in_tracker(stack: Stack, sender: str) -> Dict[str, List[str]]:
+    """Each customer text of the conversation -> the bot's texts that followed it."""
+    replies: Dict[str, List[str]] = {}
+    last = None
+    for event in tracker_events(stack, sender):
+        if event["event"] == "user":
+            last = replies.setdefault(event.get("text") or "", [])
+        elif event["event"] == "bot" and last is not None and event.get("text"):
+            last.append(event["text"])
+    return replies
