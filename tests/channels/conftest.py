@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import pytest
 import requests
@@ -106,6 +107,19 @@ def channel_stack(model: Path, stack_settings: Path, graph: GraphStandin, zalo: 
         yield running
     finally:
         running.stop()
+
+
+@contextmanager
+def standin_servers() -> Iterator[Tuple[GraphStandin, ZaloStandin]]:
+    """The Graph API's and Zalo OpenAPI's stand-ins, running, for stacks of a test's own
+    (their environment: channel_env)."""
+    graph = GraphStandin(FB_PAGE_TOKEN).start()
+    zalo = ZaloStandin(ZALO_APP_ID, ZALO_APP_SECRET, ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN).start()
+    try:
+        yield graph, zalo
+    finally:
+        graph.stop()
+        zalo.stop()
 
 
 def channel_env(graph: GraphStandin, zalo: ZaloStandin) -> Dict[str, str]:

@@ -33,9 +33,8 @@ import yaml
 from bot.handoff.store import TicketStore
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, _ready
-from tests.channels.conftest import (FB_PAGE_TOKEN, ZALO_ACCESS_TOKEN, ZALO_APP_ID,
-                                     ZALO_APP_SECRET, ZALO_REFRESH_TOKEN, channel_env, fb_body,
-                                     fb_post, fb_text_event, new_id, zalo_event, zalo_post)
+from tests.channels.conftest import (channel_env, fb_body, fb_post, fb_text_event, new_id,
+                                     standin_servers, zalo_event, zalo_post)
 from tests.conftest import Customer
 from tests.integration.conftest import console_login, hotro_running
 from tests.integration.load import TEXTS, Load, Message, count, table
@@ -200,13 +199,8 @@ def stores():
 @pytest.fixture(scope="class")
 def standins():
     """The Graph API's and Zalo OpenAPI's stand-ins, for the stack's webhook channels."""
-    graph = GraphStandin(FB_PAGE_TOKEN).start()
-    zalo = ZaloStandin(ZALO_APP_ID, ZALO_APP_SECRET, ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN).start()
-    try:
-        yield graph, zalo
-    finally:
-        graph.stop()
-        zalo.stop()
+    with standin_servers() as servers:
+        yield servers
 
 
 @pytest.fixture(scope="class")
