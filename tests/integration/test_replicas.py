@@ -1,33 +1,48 @@
 """Two replicas (two Rasa servers, each with its own action server) on one PostgreSQL and
 one Redis, as deploy/docker-compose.yml runs them: a conversation whose messages alternate
-between the replicas goes on as if one server had it all, over REST and over the widget's
-socket.io (a reload that lands on the other replica). The second turn of each flow depends
-on the first: a pick among suggestions, a second failure that hands over.
-
-(Messenger and Zalo keep their channel state in a per-host file for now, so their webhooks
-are not alternated here.)"""
+between the replicas goes on as if one server had it all, over REST, over the widget's
+socket.io (a reload that lands on the other replica) and over Messenger's and Zalo's signed
+webhooks (both replicas' channels talk to the Graph API's and Zalo OpenAPI's stand-ins). The
+second turn of each flow depends on the first: a pick among suggestions (a quick reply, a
+numbered choice kept in hotro's database), a second failure that hands over. A webhook that
+Meta delivers to both replicas is answered once."""
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import List, Optional
 
 import pytest
 import requests
 import yaml
 
 from bot.handoff.store import TicketStore
+from tests.channels.conftest import (channel_env, fb_body, fb_post, fb_text_event, new_id,
+                                     standin_servers, zalo_event, zalo_post)
 from tests.conftest import Customer, SocketCustomer
 from tests.integration.conftest import grey_zone_question
 from tests.production import production_stacks, running
-
+from tests.standins.base import Recorded
+from tests.standins.graph import GraphStandin
 
 
 @pytest.fixture(scope="module")
-def replicas(model, stack_settings, new_postgres_database, redis_url, tmp_path_factory):
+def standins():
+    """(Graph API stand-in, Zalo OpenAPI stand-in): both replicas' webhook channels use them."""
+    with standin_servers() as servers:
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def replicas(model, stack_settings, new_postgres_database, redis_url, standins, tmp_path_factory):
     """(replica A, replica B, hotro's database): nobody is online in its console."""
     database = new_postgres_database()
     settings = yaml.safe_load(stack_settings.read_text(encoding="utf-8"))
     stacks = production_stacks(model, settings, database, new_postgres_database(), redis_url,
                                tmp_path_factory.mktemp("replicas"), replicas=2)
+    for stack in stacks:
+        stack.extra_env.update(channel_env(*standins))
     with running(stacks) as (a, b):
         yield a, b, database
 
@@ -111,3 +126,79 @@ def test_the_widget_goes_on_after_a_reload_onto_the_other_replica(replicas):
     assert user_texts(a, tab.session_id) == ["chao shop", grey_zone, pick["payload"]]
     assert json.dumps(tracker(a, tab.session_id)["events"]) == json.dumps(
         tracker(b, tab.session_id)["events"])
+
+
+def settled(sent, count: int) -> List[Recorded]:
+    """`sent()` (what reached a stand-in for one customer) once it has more than `count`
+    and nothing more came for a second: the whole of a turn's replies."""
+    deadline = time.monotonic() + 60
+    while len(sent()) <= count:
+        assert time.monotonic() < deadline, f"no reply after {count} messages: {sent()}"
+        time.sleep(0.1)
+    while True:
+        before = len(sent())
+        time.sleep(1)
+        if len(sent()) == before:
+            return sent()
+
+
+def messenger_turn(stack, graph: GraphStandin, psid: str, text: str,
+                   quick_reply: Optional[str] = None) -> List[dict]:
+    """A signed webhook with the customer's message to `stack`; the messages of the page's
+    answer that the Graph API stand-in accepted for the customer."""
+    before = len(graph.delivered_to(psid))
+    posted = fb_post(stack, fb_body(fb_text_event(psid, text, quick_reply=quick_reply)))
+    assert posted.status_code == 200, posted.text
+    return [r.json["message"] for r in settled(lambda: graph.delivered_to(psid), before)[before:]]
+
+
+def test_a_messenger_conversation_alternating_between_replicas(replicas, standins):
+    a, b, _ = replicas
+    graph, _ = standins
+    grey_zone = grey_zone_question(b)
+    psid = new_id("psid")
+    greeted = messenger_turn(a, graph, psid, "chào shop")
+    assert "Xin chào" in greeted[0]["text"], greeted
+    offered = messenger_turn(b, graph, psid, grey_zone)
+    assert offered[0]["text"].startswith("Bạn muốn hỏi về nội dung nào"), offered
+    # the suggestions are the last message's quick replies; a tap sends title and payload
+    pick = next(q for q in offered[-1]["quick_replies"] if "shipping-fee" in q["payload"])
+    answered = messenger_turn(a, graph, psid, pick["title"], quick_reply=pick["payload"])
+    assert "20.000đ nội thành" in " ".join(m.get("text", "") for m in answered), answered
+
+    texts = [r.json["message"].get("text", "") for r in graph.delivered_to(psid)]
+    assert texts == [m.get("text", "") for m in greeted + offered + answered]
+    assert user_texts(a, psid) == ["chào shop", grey_zone, pick["payload"]]
+    assert json.dumps(tracker(a, psid)["events"]) == json.dumps(tracker(b, psid)["events"])
+
+
+def test_a_webhook_delivered_to_both_replicas_is_answered_once(replicas, standins):
+    a, b, _ = replicas
+    graph, _ = standins
+    psid = new_id("psid")
+    body = fb_body(fb_text_event(psid, "chào shop"))  # one mid, delivered twice (Meta retries)
+    with ThreadPoolExecutor(2) as pool:
+        statuses = [r.status_code for r in pool.map(lambda stack: fb_post(stack, body), (a, b))]
+    assert statuses == [200, 200]
+    answered = [r.json["message"].get("text", "") for r in settled(
+        lambda: graph.delivered_to(psid), 0)]
+    assert sum("Xin chào" in text for text in answered) == 1, answered
+    assert user_texts(a, psid) == user_texts(b, psid) == ["chào shop"]
+
+
+def test_a_numbered_choice_offered_on_zalo_by_one_replica_is_read_by_the_other(
+        replicas, standins):
+    a, b, _ = replicas
+    _, zalo = standins
+    grey_zone = grey_zone_question(a)
+    buttons = [button for m in Customer(a).say(grey_zone) for button in m.get("buttons") or []]
+    user = new_id("u")
+    assert zalo_post(a, zalo_event(user, text=grey_zone)).json() == {"status": "ok"}
+    offered = [r.json["message"]["text"] for r in settled(lambda: zalo.delivered_to(user), 0)]
+    assert any(f"\n2. {buttons[1]['title']}" in text for text in offered), (buttons, offered)
+
+    assert zalo_post(b, zalo_event(user, text="2")).json() == {"status": "ok"}
+    settled(lambda: zalo.delivered_to(user), len(offered))  # the answer reached the customer
+    chosen = [e for e in tracker(b, user)["events"] if e["event"] == "user"][-1]
+    assert (chosen["text"], chosen["metadata"]["typed"]) == (buttons[1]["payload"], "2"), chosen
+    assert chosen["parse_data"]["intent"]["name"] == "ask_question"
