@@ -166,8 +166,9 @@ def test_a_messenger_conversation_alternating_between_replicas(replicas, standin
     answered = messenger_turn(a, graph, psid, pick["title"], quick_reply=pick["payload"])
     assert "20.000đ nội thành" in " ".join(m.get("text", "") for m in answered), answered
 
-    texts = [r.json["message"].get("text", "") for r in graph.delivered_to(psid)]
-    assert texts == [m.get("text", "") for m in greeted + offered + answered]
+    # each turn's replies came after the last turn's (the slices above), and nothing else:
+    # no second answer from the other replica, no message the stand-in refused
+    assert len(graph.messages_to(psid)) == len(greeted + offered + answered)
     assert user_texts(a, psid) == ["chào shop", grey_zone, pick["payload"]]
     assert json.dumps(tracker(a, psid)["events"]) == json.dumps(tracker(b, psid)["events"])
 
