@@ -270,11 +270,21 @@ class Browser:
                       clickCount=1)
 
     def type_into(self, selector: str, text: str) -> None:
-        """Focuses the element and types `text` as keyboard input would insert it."""
-        self.click(selector)
-        self.wait_for(f"(() => {{ let a = document.activeElement;"
-                      f" while (a && a.shadowRoot && a.shadowRoot.activeElement)"
-                      f" a = a.shadowRoot.activeElement; return a === {query_js(selector)}; }})()")
+        """Focuses the element and types `text` as keyboard input would insert it. The
+        click is repeated at the element's new place if the page moved under it (a part
+        loaded meanwhile) and focus went elsewhere."""
+        focused = (f"(() => {{ let a = document.activeElement;"
+                   f" while (a && a.shadowRoot && a.shadowRoot.activeElement)"
+                   f" a = a.shadowRoot.activeElement; return a === {query_js(selector)}; }})()")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.click(selector)
+            try:
+                self.wait_for(focused, timeout=2)
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
         self.send("Input.insertText", text=text)
 
     def text(self, selector: str) -> str:

@@ -118,6 +118,7 @@ def test_agent_finds_a_resolved_ticket_by_phone_uses_a_canned_reply_and_adds_a_n
         assert browser.text("#availability") == "● Sẵn sàng / Available"
         browser.click("#nav-search")
         browser.wait_for("location.pathname === '/tickets'")
+        browser.wait_for("!document.getElementById('availability').hidden")  # (again here)
         browser.type_into("#q", "0912 345 678")
         browser.evaluate("document.getElementById('f-status').value = 'resolved'")
         browser.click("#search-submit")

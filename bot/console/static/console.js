@@ -582,7 +582,9 @@
       $("search-total").textContent = data.total + " yêu cầu / tickets";
     }
 
+    let latest = 0;  // only the newest search's answer is shown (an older one may come later)
     async function run() {
+      const mine = ++latest;
       const params = new URLSearchParams();
       for (const [key, value] of new FormData(form).entries()) {
         if (String(value).trim()) params.set(key, String(value).trim());
@@ -590,8 +592,9 @@
       history.replaceState(null, "", "/tickets" + (params.toString() ? "?" + params : ""));
       showError("");
       try {
-        render(await api("GET", "/api/tickets/search?" + params));
-      } catch (e) { showError(e.message); }
+        const data = await api("GET", "/api/tickets/search?" + params);
+        if (mine === latest) render(data);
+      } catch (e) { if (mine === latest) showError(e.message); }
     }
     form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
     run();
