@@ -139,12 +139,6 @@ class ZaloStore(ChannelStore):
                     "updated_at": time.time()})
         return access_token, refresh_token, None
 
-    def save_tokens(self, app_id: str, access_token: str, refresh_token: str,
-                    expires_at: Optional[float]) -> None:
-        upsert(self.engine, ZaloTokensRow, {"app_id": app_id},
-               {"access_token": access_token, "refresh_token": refresh_token,
-                "expires_at": expires_at, "updated_at": time.time()})
-
     def tokens(self, app_id: str) -> Optional[Dict[str, Any]]:
         row = self._tokens_row(app_id)
         return None if row is None else {"access_token": row.access_token,

@@ -184,7 +184,7 @@ def test_expired_zalo_token_is_refreshed_rotated_and_kept_across_a_restart(zalo)
 
 def test_new_tokens_in_the_credentials_win_over_the_stored_ones(zalo):
     ZaloStore().load_tokens("app-1", "at-0", "rt-0")
-    ZaloStore().save_tokens("app-1", "at-rotated", "rt-rotated", None)
+    ZaloStore().refresh_once("app-1", "at-0", "rt-0", lambda spent: ("at-rotated", "rt-rotated", None))
     assert zalo_channel(zalo).client.refresh_token == "rt-rotated"
     # an admin authorized the app again and put a fresh pair in the credentials
     fresh = zalo_channel(zalo, refresh_token="rt-fresh", access_token="at-fresh")
