@@ -77,6 +77,15 @@ def table() -> str:
     return "\n".join(lines)
 
 
+# What each label's code was; a row is only comparable with rows measured at the same time.
+LABELS = """- before / after (issue 9, part 7): the action server embedded each message again for the
+  FAQ search / the Rasa server searches with the NLU embedding.
+- stop17-rasa-sql-stores / stop18-one-commit-a-turn (issue 13, measured one after the other,
+  load average about 3 from other work): Rasa's `type: SQL` tracker store and event broker
+  (the stored tracker read back to find a turn's new events, then one commit per event) /
+  bot/sql_stores.py (the new events counted, published in one commit)."""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--label", default="after")
@@ -104,7 +113,7 @@ def main(argv=None) -> int:
         "# One FAQ turn: latency and CPU per process\n\nProduced by `bench/faq_turn.py` on this 2-core "
         "machine: answerable Vietnamese questions sent one after another over REST, each a new "
         "conversation; CPU is user + system time of each server's process group per turn.\n\n"
-        + text + "\n", encoding="utf-8")
+        + text + "\n\n" + LABELS + "\n", encoding="utf-8")
     print(text)
     return 0
 
