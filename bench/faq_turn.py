@@ -83,7 +83,11 @@ LABELS = """- before / after (issue 9, part 7): the action server embedded each 
 - stop17-rasa-sql-stores / stop18-one-commit-a-turn (issue 13, measured one after the other,
   load average about 3 from other work): Rasa's `type: SQL` tracker store and event broker
   (the stored tracker read back to find a turn's new events, then one commit per event) /
-  bot/sql_stores.py (the new events counted, published in one commit)."""
+  bot/sql_stores.py (the new events counted, published in one commit).
+- stop18-one-blas-thread: and OpenBLAS on one thread in the Rasa and action servers
+  (bot/stack.py). On two, its idle worker spun beside the embedder's threads: py-spy put
+  14 % of the Rasa server's samples on one small matrix-vector product (the query against
+  the FAQ's vectors, 0.1 ms alone). Measured beside a run without it at about 80 CPU ms."""
 
 
 def main(argv=None) -> int:

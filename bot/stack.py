@@ -177,6 +177,10 @@ class Stack:
     def build(self) -> None:
         logs = self.var_dir / "logs"
         token = self.api_token
+        # A turn's matrix products are small (a query against the FAQ's vectors): on two
+        # threads, OpenBLAS's idle worker spins beside the embedder's and took 45 % of the
+        # Rasa server's CPU per FAQ turn (bench/faq_turn.md).
+        turn_env = {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
         self.services = [
             Service(
                 "action server",
@@ -185,7 +189,7 @@ class Stack:
                 f"{self.action_url}/health", logs / "actions.log",
                 # `rasa run actions` has no --interface: rasa-sdk binds SANIC_HOST,
                 # else 0.0.0.0 (rasa_sdk/endpoint.py).
-                env={"SANIC_HOST": LOOPBACK},
+                env={"SANIC_HOST": LOOPBACK, **turn_env},
             ),
             Service(
                 "rasa server",
@@ -195,6 +199,7 @@ class Stack:
                  "--credentials", str(self.credentials),
                  *(["--auth-token", token] if token else [])],
                 f"{self.rasa_url}/status" + (f"?token={token}" if token else ""), logs / "rasa.log",
+                env=turn_env,
             ),
         ]
         if self.console:
