@@ -87,7 +87,10 @@ LABELS = """- before / after (issue 9, part 7): the action server embedded each 
 - stop18-one-blas-thread: and OpenBLAS on one thread in the Rasa and action servers
   (bot/stack.py). On two, its idle worker spun beside the embedder's threads: py-spy put
   14 % of the Rasa server's samples on one small matrix-vector product (the query against
-  the FAQ's vectors, 0.1 ms alone). Measured beside a run without it at about 80 CPU ms."""
+  the FAQ's vectors, 0.1 ms alone). Measured beside a run without it at about 80 CPU ms.
+- stop18-one-blas-thread-quiet / stop18-short-spin (one after the other, load average about
+  2): the same code again / and the embedder's OpenMP threads spinning 10,000 rounds after a
+  text instead of 300,000 (GOMP_SPINCOUNT, bot/stack.py)."""
 
 
 def main(argv=None) -> int:

@@ -177,10 +177,13 @@ class Stack:
     def build(self) -> None:
         logs = self.var_dir / "logs"
         token = self.api_token
-        # A turn's matrix products are small (a query against the FAQ's vectors): on two
-        # threads, OpenBLAS's idle worker spins beside the embedder's and took 45 % of the
-        # Rasa server's CPU per FAQ turn (bench/faq_turn.md).
-        turn_env = {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+        # Threads that wait by spinning burn the CPU other turns need (bench/faq_turn.md): a
+        # turn's matrix products are small (a query against the FAQ's vectors), and on two
+        # threads OpenBLAS's idle worker took 45 % of the Rasa server's CPU per FAQ turn; the
+        # embedder's OpenMP threads spin 300,000 rounds after each text by default, 10,000
+        # keep its speed at a fifth less CPU.
+        turn_env = {name: os.environ.get(name, value)
+                    for name, value in (("OPENBLAS_NUM_THREADS", "1"), ("GOMP_SPINCOUNT", "10000"))}
         self.services = [
             Service(
                 "action server",
