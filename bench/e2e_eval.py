@@ -10,7 +10,7 @@ conversation over REST. Sets:
   clinic      bench/data/e2e/clinic: plain FAQ; REPORT only, never tuned on
   university  bench/data/e2e/university: plain FAQ; REPORT only, never tuned on
 
-  .venv/bin/python bench/e2e_eval.py [--sets sample,ewallet] [--label after]
+  .venv/bin/python bench/e2e_eval.py [--sets sample,ewallet] [--label after] [--labels before,after]
                                      [--url URL --label before]
 
 Results are kept per label in bench/results/e2e_<label>_<set>.json; the table shows
@@ -72,9 +72,10 @@ def parts(name: str, rows):
     return [(part, [r for r in rows if halves.get(r["query"]) == part]) for part in ("held-out", "tune")]
 
 
-def table() -> str:
-    labels = sorted({p.name.split("_")[1] for p in RESULTS.glob("e2e_*_*.json")},
-                    key=lambda x: (x != "before", x))
+def table(shown=None) -> str:
+    """The saved results of the labels `shown`, in that order (default: all, "before" first)."""
+    labels = shown or sorted({p.name.split("_")[1] for p in RESULTS.glob("e2e_*_*.json")},
+                             key=lambda x: (x != "before", x))
     head = "| set | part | variant | n |" + "".join(
         f" {lab}: right | {lab}: wrong | {lab}: suggested right | {lab}: not answered |" for lab in labels)
     lines = [head, "|" + "---|" * (4 + 4 * len(labels))]
@@ -119,10 +120,11 @@ def main(argv=None) -> int:
     parser.add_argument("--label", default="after")
     parser.add_argument("--url", help="use this running stack (it must serve the set's corpus: one set only)")
     parser.add_argument("--table-only", action="store_true", help="print the table of the saved results")
+    parser.add_argument("--labels", help="comma-separated labels the table shows, in order (default: all saved)")
     args = parser.parse_args(argv)
     if not args.table_only:
         run(args.label, [s for s in args.sets.split(",") if s], args.url)
-    text = table()
+    text = table(args.labels.split(",") if args.labels else None)
     (BENCH / "e2e_eval.md").write_text(
         "# End to end: what customers get\n\nProduced by `bench/e2e_eval.py` (see its docstring): every "
         "message is the first message of a new conversation sent over REST to the real stack "
