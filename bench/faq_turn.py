@@ -69,7 +69,8 @@ def measure(url: str, pids: dict, questions, n: int) -> dict:
 def table() -> str:
     lines = ["| code | FAQ turns | p50 ms | p95 ms | Rasa server CPU ms / turn | action server CPU ms / turn | "
              "both, CPU ms / turn |", "|---|---|---|---|---|---|---|"]
-    for path in sorted(RESULTS.glob("faq_turn_*.json"), key=lambda p: (p.stem != "faq_turn_before", p.stem)):
+    # "before" first, then in the order they were measured
+    for path in sorted(RESULTS.glob("faq_turn_*.json"), key=lambda p: (p.stem != "faq_turn_before", p.stat().st_mtime)):
         r = json.loads(path.read_text())
         both = r["cpu_ms_rasa"] + r["cpu_ms_actions"]
         lines.append(f"| {path.stem[len('faq_turn_'):]} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "

@@ -1,7 +1,8 @@
 """Open-loop load of simulated customers, on one replica and on two (issue 13, part 6).
 
   set -a; . var/test-services.env; set +a
-  .venv/bin/python bench/load.py [--rates 2,5,10,20,30,50] [--duration 30]
+  [OMP_NUM_THREADS=1] .venv/bin/python bench/load.py [--rates 2,5,10,20,30,50] [--duration 30]
+                                                   [--out bench/load.md]
 
 Starts two replicas on PostgreSQL and Redis (tests/production.py: deploy/endpoints.yml's
 stores, each Rasa server with its own action server, the FAQ index copied from var/kb_index,
@@ -336,6 +337,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="2,5,10,20,30,50")
     parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--out", default=str(BENCH / "load.md"), help="where the report goes")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     questions = faq_questions()
@@ -360,10 +362,12 @@ def main() -> int:
                 parts = faq_turn_parts(a, questions["diacritics"][:40])
     finally:
         databases.drop_all()
+    # The embedder's threads per Rasa server (OpenMP; default: one per core)
+    threads = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if os.environ.get("OMP_NUM_THREADS") else ""
     report = "\n".join([
         "# Load: simulated customers, open loop, one replica and two",
         "",
-        f"`{' '.join(['.venv/bin/python', 'bench/load.py'] + sys.argv[1:])}`, {started:%Y-%m-%d %H:%M} UTC, "
+        f"`{threads}{' '.join(['.venv/bin/python', 'bench/load.py'] + sys.argv[1:])}`, {started:%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores shared with the other engineers' work (load average per step "
         f"in the table; {os.getloadavg()[0]:.1f} at the end), {args.duration:g} s per rate, "
         f"one message every {THINK:g} s per customer, half REST and half widget socket.io; "
@@ -376,7 +380,7 @@ def main() -> int:
         "", load_table(two), "",
         "## Where an FAQ turn's time goes", "", parts, "",
     ])
-    (BENCH / "load.md").write_text(report, encoding="utf-8")
+    Path(args.out).write_text(report, encoding="utf-8")
     print(report)
     return 0
 
