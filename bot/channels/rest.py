@@ -24,7 +24,7 @@ from sanic.request import Request
 
 from bot.channels import action_fallback
 from bot.catalogue import bilingual_text
-from bot.channels.rate_limit import SenderRateLimit
+from bot.channels.rate_limit import sender_rate_limit
 from bot.limits import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class CheckedRestInput(RestInput):
 
     def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
         self.max_message_chars = max_message_chars
-        self.rate_limit = SenderRateLimit()
+        self.rate_limit = sender_rate_limit("rest")
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

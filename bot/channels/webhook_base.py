@@ -35,7 +35,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import action_fallback
 from bot.catalogue import bilingual_text
-from bot.channels.rate_limit import SenderRateLimit
+from bot.channels.rate_limit import sender_rate_limit
 from bot.handoff.handoff import hand_off_undelivered
 from bot.limits import MAX_MESSAGE_CHARS
 
@@ -152,7 +152,7 @@ class WebhookInputMixin:
         self._tasks: set = set()  # strong references: the loop keeps only weak ones
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
             weakref.WeakValueDictionary()
-        self.rate_limit = SenderRateLimit()
+        self.rate_limit = sender_rate_limit(self.label)
 
     def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
         self.log.warning("rejected %s webhook from %s (%d): %s",

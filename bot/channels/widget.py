@@ -56,7 +56,7 @@ from socketio import AsyncServer
 from bot.catalogue import bilingual_text
 from bot.channels import action_fallback
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
-from bot.channels.rate_limit import SenderRateLimit
+from bot.channels.rate_limit import sender_rate_limit
 from bot.channels.state import ChannelStore
 
 logger = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ class WidgetInput(SocketIOInput):
         self.widget_dir = Path(widget_dir) if widget_dir else WIDGET_DIR
         self.store = WidgetStore()
         self.emit_lock = asyncio.Lock()
-        self.rate_limit = SenderRateLimit()
+        self.rate_limit = sender_rate_limit("widget")
 
     def get_output_channel(self) -> Optional[WidgetOutput]:
         return WidgetOutput(self.sio, self.bot_message_evt, self.emit_lock) if self.sio else None

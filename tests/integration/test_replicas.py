@@ -5,7 +5,7 @@ socket.io (a reload that lands on the other replica) and over Messenger's and Za
 webhooks (both replicas' channels talk to the Graph API's and Zalo OpenAPI's stand-ins). The
 second turn of each flow depends on the first: a pick among suggestions (a quick reply, a
 numbered choice kept in hotro's database), a second failure that hands over. A webhook that
-Meta delivers to both replicas is answered once."""
+Meta delivers to both replicas is answered once; a flood spread over both gets one budget."""
 from __future__ import annotations
 
 import json
@@ -18,6 +18,7 @@ import requests
 import yaml
 
 from bot.handoff.store import TicketStore
+from bot.limits import SENDER_BURST
 from tests.channels.conftest import (channel_env, fb_body, fb_post, fb_text_event, new_id,
                                      standin_servers, zalo_event, zalo_post)
 from tests.conftest import Customer, SocketCustomer
@@ -203,3 +204,23 @@ def test_a_numbered_choice_offered_on_zalo_by_one_replica_is_read_by_the_other(
     chosen = [e for e in tracker(b, user)["events"] if e["event"] == "user"][-1]
     assert (chosen["text"], chosen["metadata"]["typed"]) == (buttons[1]["payload"], "2"), chosen
     assert chosen["parse_data"]["intent"]["name"] == "ask_question"
+
+
+def test_a_flood_spread_over_both_replicas_gets_one_senders_budget(replicas):
+    """30 messages of one sender at once, alternating replicas: the burst of 20 passes, the
+    rest are refused with 429 (each replica counting alone would have let all 30 through);
+    another customer is still answered."""
+    a, b, _ = replicas
+    sender = new_id("flood")
+
+    def post(i: int) -> int:
+        stack = a if i % 2 == 0 else b
+        return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": f"alo {i}"}, timeout=120).status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        codes = list(pool.map(post, range(30)))
+    assert codes.count(429) >= 30 - SENDER_BURST - 2  # a second's refill may let one or two more in
+    assert codes.count(200) + codes.count(429) == 30
+    reply = Customer(b, new_id("calm")).say("phí vận chuyển bao nhiêu")
+    assert reply and reply[0].get("text")
