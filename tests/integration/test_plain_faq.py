@@ -126,6 +126,17 @@ def test_the_first_reply_is_the_answer_from_a_plain_sheet(bakery, message, quest
     assert [m.get("text") for m in reply] == [answer_of(question)], reply
 
 
+def test_an_english_question_gets_the_vietnamese_answer_and_is_told_why(bakery):
+    """The sheet has no English answers: an English customer is told, in English, that the
+    answer is only in Vietnamese, then gets it (not "I don't know")."""
+    stack, _, _ = bakery
+    reply = [m.get("text") for m in Customer(stack).say("do you make wedding cakes?")]
+    assert reply == ["Sorry, this answer is only written in Vietnamese for now:",
+                     answer_of("Có làm bánh cưới không?")], reply
+    vietnamese = [m.get("text") for m in Customer(stack).say("tiệm có làm bánh cưới không")]
+    assert vietnamese == [answer_of("Có làm bánh cưới không?")], vietnamese  # no note in Vietnamese
+
+
 def test_an_off_topic_question_is_refused_in_the_bakerys_name_not_a_shops(bakery):
     stack, _, _ = bakery
     reply = Customer(stack).says_text("hôm nay thời tiết hà nội thế nào")
