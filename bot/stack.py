@@ -110,10 +110,10 @@ class Service:
 
 def write_ahead_logs(endpoints: Path, env: Dict[str, str]) -> None:
     """SQLite's write-ahead log for the files of the SQLite tracker store and event broker
-    that `endpoints` configures (`db: ${VAR}` read from `env`). Rasa commits every event on
-    its own; in SQLite's default rollback journal a commit costs about 1 ms of fsyncs here,
-    appending to the log 0.2 ms, as durable (synchronous stays FULL), and the console reads
-    while Rasa writes. The mode is kept in the file, so Rasa's own connections use it."""
+    that `endpoints` configures (`db: ${VAR}` read from `env`). Rasa's stores commit every
+    turn (Rasa's own broker: every event); in SQLite's default rollback journal a commit
+    costs about 1 ms of fsyncs here, appending to the log 0.2 ms, as durable (synchronous
+    stays FULL), and the console reads while Rasa writes. The mode is kept in the file, so Rasa's own connections use it."""
     config = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
     for key in ("tracker_store", "event_broker"):
         section = config.get(key) or {}

@@ -11,7 +11,7 @@ as little-endian float32 bytes (1.5 kB for e5-small's 384 dimensions).
 from __future__ import annotations
 
 import hashlib
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from sqlalchemy import Column, DateTime, LargeBinary, String, func, select
@@ -68,23 +68,25 @@ class VectorStore:
                 {"text_hash": h, "embedder": embedder, "vector": v, "created_at": now}
                 for h, v in rows.items()])
 
+    def _lookup(self, kb, texts: Sequence[str]) -> Tuple[List[str], List[str], Dict[str, np.ndarray]]:
+        """(the texts as the embedder reads them, their hashes, hash -> stored vector)."""
+        embedded = embedded_texts(kb, texts)
+        hashes = [text_hash(e) for e in embedded]
+        return embedded, hashes, self.stored(kb.embedder.spec, hashes)
+
     def missing(self, kb, texts: Sequence[str]) -> List[str]:
         """The texts whose vector for `kb`'s embedder is not stored."""
-        hashes = [text_hash(e) for e in embedded_texts(kb, texts)]
-        stored = self.stored(kb.embedder.spec, hashes)
+        _, hashes, stored = self._lookup(kb, texts)
         return [t for t, h in zip(texts, hashes) if h not in stored]
 
     def vectors(self, kb, texts: Sequence[str]) -> np.ndarray:
         """A vector for each text (len(texts), dim): the stored ones read, the others
         embedded with `kb` and stored."""
-        spec = kb.embedder.spec
-        embedded = embedded_texts(kb, texts)
-        hashes = [text_hash(e) for e in embedded]
-        known = self.stored(spec, hashes)
+        embedded, hashes, known = self._lookup(kb, texts)
         missing: Dict[str, str] = {h: e for e, h in zip(embedded, hashes) if h not in known}
         if missing:
             made = kb.embedder.embed_queries(list(missing.values()))
-            self.add(spec, list(missing), made)
+            self.add(kb.embedder.spec, list(missing), made)
             known.update(zip(missing, made))
         return np.asarray([known[h] for h in hashes], dtype=np.float32).reshape(len(texts), -1)
 
@@ -92,4 +94,3 @@ class VectorStore:
         with self.engine.connect() as connection:
             return connection.execute(select(func.count()).select_from(VectorRow)
                                       .where(VectorRow.embedder == embedder)).scalar_one()
-
