@@ -140,3 +140,29 @@ def test_off_topic_messages_are_mostly_not_taken_for_a_support_intent(agent) -> 
         if best["confidence"] >= THRESHOLD or parsed["intent"]["name"] in SUPPORT_INTENTS:
             taken[text] = (best["name"], round(best["confidence"], 2))
     assert len(taken) <= 3, taken
+
+
+def test_a_live_message_is_scored_as_the_training_matrix_scores_it(agent) -> None:
+    """A turn classifies one message without building scipy matrices; its intents and
+    confidences must be those of the matrix code the classifier was trained with."""
+    import numpy as np
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.classifier import CalibratedIntentClassifier, _softmax
+
+    components = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if hasattr(node, "_component")]
+    classifier = next(c for c in components if isinstance(c, CalibratedIntentClassifier))
+    before = [c for c in components if type(c).__name__ in (
+        "VietnameseTokenizer", "CountVectorsFeaturizer", "EmbeddingFeaturizer")]
+    order = ["VietnameseTokenizer", "CountVectorsFeaturizer", "EmbeddingFeaturizer"]
+    before.sort(key=lambda c: order.index(type(c).__name__))
+    texts = [t for t, _ in HELD_OUT] + OFF_TOPIC + ["hủy hủy hủy đơn đơn", "zzz qqq"]
+    messages = [Message(data={"text": t}) for t in texts]
+    for component in before:
+        component.process(messages)
+    live = np.stack([classifier._message_logits(classifier._sentence_features(m)) for m in messages])
+    matrix = classifier._logits(classifier._matrix(messages), classifier.coef, classifier.intercept)
+    np.testing.assert_allclose(live, matrix, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(classifier.predict_proba(messages),
+                               _softmax(matrix / classifier.temperature), atol=1e-5)
