@@ -91,7 +91,11 @@ LABELS = """- before / after (issue 9, part 7): the action server embedded each 
   the FAQ's vectors, 0.1 ms alone). Measured beside a run without it at about 80 CPU ms.
 - stop18-one-blas-thread-quiet / stop18-short-spin (one after the other, load average about
   2): the same code again / and the embedder's OpenMP threads spinning 10,000 rounds after a
-  text instead of 300,000 (GOMP_SPINCOUNT, bot/stack.py)."""
+  text instead of 300,000 (GOMP_SPINCOUNT, bot/stack.py).
+- stop19-before / stop19-classifier (one after the other, on a slower day: the same code as
+  stop18-short-spin measured 54 CPU ms) / and the intent classifier scoring a live message
+  from its features directly instead of building scipy matrices (bot/nlu/classifier.py
+  `_message_logits`; cProfile put 4.7 ms of a turn's 20 ms of NLU in those matrices)."""
 
 
 def main(argv=None) -> int:
