@@ -35,6 +35,7 @@ of stopping the server.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -369,8 +370,8 @@ class MessengerInput(WebhookInputMixin, FacebookInput):
 
         return fb_webhook
 
-    def _receive(self, request: Request,
-                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _receive(self, request: Request,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         refused = self._precheck(request)
         if refused is not None:
             return refused
@@ -390,28 +391,56 @@ class MessengerInput(WebhookInputMixin, FacebookInput):
         if payload.get("object") not in (None, "page"):
             logger.info("ignored messenger webhook for object %.80r", payload.get("object"))
             return response.text("EVENT_RECEIVED")
+        messages = []
         for entry in payload["entry"]:
             events = entry.get("messaging") if isinstance(entry, dict) else None
             if not isinstance(events, list):
                 logger.info("ignored messenger entry without messaging events")
                 continue
-            for event in events:
-                self._accept(event, on_new_message)
+            messages.extend(m for m in map(self._classify, events) if m is not None)
+        # The database writes of the whole call in one thread, off the event loop; then the
+        # messages in order, with no wait between them (a flood is refused at once).
+        fresh, error = await asyncio.to_thread(self._remember, messages)
+        for message, new in zip(messages, fresh):
+            if new:
+                self._accept(*message, on_new_message)
+            else:
+                logger.info("ignored duplicate messenger event %s from %s", message[3], message[1])
+        if error is not None:  # 503: Meta sends the call again; what was recorded is handled
+            raise error
         return response.text("EVENT_RECEIVED")
 
-    def _accept(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    @staticmethod
+    def _classify(event: Any) -> Optional[Tuple[str, str, Optional[str], Optional[str]]]:
+        """(kind, sender, text, key) of a message event; None, with a log line, otherwise."""
         kind, sender, text, key = classify_event(event)
         if kind == "ignore":
             logger.debug("ignored messenger event (echo/receipt) from %s", sender)
-            return
+            return None
         if kind == "invalid":
             logger.info("ignored messenger event that is not a message: %.200s",
                         json.dumps(event, default=str))
-            return
-        if key is not None and not self.store.first_time(key):
-            logger.info("ignored duplicate messenger event %s from %s", key, sender)
-            return
-        self.store.record_inbound(sender, time.time())
+            return None
+        return kind, sender, text, key
+
+    def _remember(self, messages: List[Tuple[str, str, Optional[str], Optional[str]]]
+                  ) -> Tuple[List[bool], Optional[Exception]]:
+        """Records each message's key and its sender's inbound time: whether each message
+        is new (not a redelivery, to this replica or another), up to the first failure,
+        and that failure."""
+        now = time.time()
+        fresh: List[bool] = []
+        try:
+            for _, sender, _, key in messages:
+                fresh.append(key is None or self.store.first_time(key))
+                if fresh[-1]:
+                    self.store.record_inbound(sender, now)
+        except Exception as error:  # a message whose key was recorded is still handled
+            return fresh, error
+        return fresh, None
+
+    def _accept(self, kind: str, sender: str, text: Optional[str], key: Optional[str],
+                on_new_message: OnNewMessage) -> None:
         if self._too_fast(sender, key, lambda notice: MessengerOutput(
                 self.client, self.store).send_text_message(sender, notice)):
             return

@@ -136,6 +136,21 @@ def store_unavailable(error: BaseException) -> bool:
 
 # ---------------------------------------------------------------- input channel
 
+
+class KeyedLocks:
+    """One asyncio.Lock per key (a customer), dropped once nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+
+    def __call__(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -150,8 +165,11 @@ class WebhookInputMixin:
 
     def _init_webhook_state(self) -> None:
         self._tasks: set = set()  # strong references: the loop keeps only weak ones
-        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = \
-            weakref.WeakValueDictionary()
+        # Webhook calls are taken one at a time, in the order they arrived (asyncio's lock is
+        # first come, first served): their dedupe writes run in a thread, off the event
+        # loop, and a customer's messages still reach the bot in the order they were sent.
+        self._taking = asyncio.Lock()
+        self._lock = KeyedLocks()  # a sender's messages are handled one after another
         self.rate_limit = sender_rate_limit(self.label)
 
     def _reject(self, request: Request, status: int, error: str) -> HTTPResponse:
@@ -197,13 +215,6 @@ class WebhookInputMixin:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _lock(self, sender: str) -> asyncio.Lock:
-        lock = self._locks.get(sender)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[sender] = lock
-        return lock
-
     async def _in_order(self, sender: str, key: Optional[str],
                         work: Callable[[], Awaitable[Any]]) -> None:
         """Runs `work` after the sender's earlier messages (which wait behind it). A store
@@ -246,8 +257,13 @@ class WebhookInputMixin:
 
         @blueprint.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
+            return await self._take_webhook(request, on_new_message)
+
+    async def _take_webhook(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """One POST /webhook: `_receive` it after the calls that came before, never a 500."""
+        async with self._taking:
             try:
-                return self._receive(request, on_new_message)  # type: ignore[attr-defined]
+                return await self._receive(request, on_new_message)  # type: ignore[attr-defined]
             except Exception as error:  # never a 500 for what a caller sent
                 if store_unavailable(error):  # hotro's database (the dedupe): not taken
                     self.log.error("%s webhook not taken, a store is unavailable (%s: %s): "

@@ -58,6 +58,7 @@ from bot.channels import action_fallback
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
 from bot.channels.rate_limit import sender_rate_limit
 from bot.channels.state import ChannelStore
+from bot.channels.webhook_base import KeyedLocks
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +283,10 @@ class WidgetInput(SocketIOInput):
         self.store = WidgetStore()
         self.emit_lock = asyncio.Lock()
         self.rate_limit = sender_rate_limit("widget")
+        # A session's messages are checked (dedupe, rate) one after another, in the order
+        # they came (the lock is first come, first served): the dedupe write runs in a
+        # thread, off the event loop, and the messages still reach the bot in order.
+        self._session_lock = KeyedLocks()
 
     def get_output_channel(self) -> Optional[WidgetOutput]:
         return WidgetOutput(self.sio, self.bot_message_evt, self.emit_lock) if self.sio else None
@@ -377,11 +382,17 @@ class WidgetInput(SocketIOInput):
                 logger.debug("widget: socket %s opened session %s", sid, session_id)
                 return {"ok": True, "opened": True}
             client_id = incoming.metadata.get("client_id")
-            if client_id and not self.store.first_time(f"{session_id}:{client_id}"):
+            async with self._session_lock(session_id):
+                duplicate = bool(client_id) and not await asyncio.to_thread(
+                    self.store.first_time, f"{session_id}:{client_id}")
+                allowed = duplicate or self.rate_limit.check(session_id)[0]
+            if duplicate:
                 logger.info("widget: message %s of %s already handled", client_id, session_id)
                 return {"ok": True, "duplicate": True}
-            if not self.rate_limit.check(session_id)[0]:
+            if not allowed:
                 return await self._reject(sio, sid, "too_fast")
+            # Nothing awaited since the lock was let go: this message takes its place in
+            # the conversation's lock before the session's next message is looked at.
             await on_new_message(UserMessage(
                 incoming.message, WidgetOutput(sio, self.bot_message_evt, self.emit_lock),
                 session_id, input_channel=CHANNEL, metadata=incoming.metadata))

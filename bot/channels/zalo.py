@@ -474,8 +474,8 @@ class ZaloInput(WebhookInputMixin, InputChannel):
         self._add_webhook_routes(zalo_webhook, on_new_message)
         return zalo_webhook
 
-    def _receive(self, request: Request,
-                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _receive(self, request: Request,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         refused = self._precheck(request)
         if refused is not None:
             return refused
@@ -497,7 +497,7 @@ class ZaloInput(WebhookInputMixin, InputChannel):
         if kind == "ignore":
             logger.debug("ignored zalo event %s", name)
             return response.json({"status": "ignored"})
-        if msg_id is not None and not self.store.first_time(msg_id):
+        if msg_id is not None and not await asyncio.to_thread(self.store.first_time, msg_id):
             logger.info("ignored duplicate zalo message %s from %s", msg_id, sender)
             return response.json({"status": "duplicate"})
         if self._too_fast(sender, msg_id, lambda notice: ZaloOutput(
