@@ -4,7 +4,8 @@ Holds: `expand_env` (credentials), `keep_undelivered` (a message that could not 
 onto the conversation's handoff ticket), `ChannelSendError` + `RetryingHttpClient`
 (pooled aiohttp session per event loop, retries with exponential backoff) and
 `WebhookInputMixin` (rejections with a log line, background tasks, per-sender locks and
-rate limit, health route and the never-500 webhook wrapper).
+rate limit, health route and the never-500 webhook wrapper, which takes calls one at a time
+in the order they came, their database writes in a thread, off the event loop).
 
 A webhook is acknowledged before its message is handled (Meta and Zalo want a quick 200 and
 never resend what was acknowledged), so a message that failed because a store was down

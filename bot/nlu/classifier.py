@@ -320,8 +320,8 @@ class CalibratedIntentClassifier(IntentClassifier, GraphComponent):
             present = value is not None and value.shape[-1] == width
             if kind == "dense":
                 if present:
-                    v = np.asarray(value, dtype=np.float64).reshape(-1)
-                    v *= self.config["dense_weight"] / max(float(np.linalg.norm(v)), 1e-12)
+                    v = np.asarray(value, dtype=np.float64).reshape(-1)  # (may be the message's own)
+                    v = v * (self.config["dense_weight"] / max(float(np.linalg.norm(v)), 1e-12))
                     z = z + v @ self.coef[dense_at:dense_at + width]
                 dense_at += width
                 continue
