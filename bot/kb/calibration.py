@@ -18,6 +18,10 @@ that mean the same on any corpus: the top fused score, its margin over the secon
 whether the dense and lexical rankings agree on the top entry. English messages get a
 second model on the dense ranking's margin alone: against a Vietnamese corpus no lexical
 match is possible, and all their similarities sit lower, but the margin still means the same.
+English messages the dense model is unsure of still get suggestions when their best dense
+similarity reaches what only a few English off-topic messages reach (`english_floor`): their
+margins are small even when the right entry comes first, and "no reliable answer" left
+them with nothing (bench/e2e_eval.md, stop 19).
 The bot answers when P is at or above `answer_p`, the lowest level at which at most
 `max_wrong` of the in-domain wrong answers (misses, left-out entries) and at most
 `max_offtopic_answered` of the off-topic messages would be answered; it offers suggestions
@@ -40,13 +44,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.kb.search import KnowledgeBase
 
 # Bump when the features, the model or the fused scores it is fitted on change: indexes are
-# then rebuilt. 4: BM25 on the answers of plain FAQs (search.KnowledgeBase.answer_share);
-# 3 was a reverted branch's, so that an index it built is not taken for this one.
-DECISION_VERSION = 4
+# then rebuilt. 5: english_floor; 4: BM25 on the answers of plain FAQs
+# (search.KnowledgeBase.answer_share); 3 was a reverted branch's, so that an index it built
+# is not taken for this one.
+DECISION_VERSION = 5
 # Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md).
 MAX_WRONG = 0.1
 MAX_OFFTOPIC_ANSWERED = 0.05
 MAX_OFFTOPIC_SUGGESTED = 0.3
+# Share of OFF_TOPIC's English messages whose best dense similarity reaches `english_floor`
+# (hotro.yml kb.decision.english_offtopic_suggested; chosen on the tune set ewallet in
+# bench/english_floor.md: 0.3 gave suggestions to 6 of its 12 English out-of-scope
+# messages, 0.1 to 1, for 16 instead of 18 English questions offered their entry).
+ENGLISH_OFFTOPIC_SUGGESTED = 0.1
 FEATURES = ("score", "margin", "agree", "dense_margin")
 # Measured on the tune sets (bench/e2e_eval.md): more features (the top's dense and lexical
 # parts, the dense top similarity and z-score) answered fewer messages at the same error.
@@ -113,6 +123,7 @@ class DecisionModel:
     full: Logit
     dense: Logit
     suggest_floor: float  # a suggestion's fused score must reach this (off-topic level)
+    english_floor: float = 1.0  # an English message whose best dense similarity reaches this gets suggestions
     stats: Dict[str, Any] = field(default_factory=dict)
     version: int = DECISION_VERSION
 
@@ -133,7 +144,7 @@ class DecisionModel:
         if not d or d.get("version") != DECISION_VERSION:
             return None
         return cls(full=Logit(**d["full"]), dense=Logit(**d["dense"]), suggest_floor=d["suggest_floor"],
-                   stats=d.get("stats") or {}, version=d["version"])
+                   english_floor=d["english_floor"], stats=d.get("stats") or {}, version=d["version"])
 
 
 def decision_features(score: np.ndarray, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
@@ -249,16 +260,20 @@ class Simulation:
     y: np.ndarray
     y_dense: np.ndarray
     kinds: np.ndarray
+    dense_top: np.ndarray  # the best dense similarity of each row
+    english: np.ndarray  # the row's message is English
 
 
 def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
     queries = pseudo_queries(kb, max_queries=max_queries)
     texts = [kb.embedding_text(q.text)[1] for q in queries]
     vectors = kb.embedder.embed_queries(texts)
-    rows_x, rows_y, rows_yd, kinds = [], [], [], []
+    rows_x, rows_y, rows_yd, kinds, tops, english = [], [], [], [], [], []
 
-    def add(score, dense, lexical, candidates, entry, kind):
+    def add(score, dense, lexical, candidates, entry, kind, language):
         rows_x.append(decision_features(score, dense, lexical))
+        tops.append(float(dense.max()) if len(dense) else 0.0)
+        english.append(language == "en")
         right = entry >= 0
         rows_y.append(float(right and int(candidates[int(np.argmax(score))]) == entry))
         rows_yd.append(float(right and int(candidates[int(np.argmax(dense))]) == entry))
@@ -269,13 +284,14 @@ def simulate(kb: "KnowledgeBase", max_queries: int = 1200) -> Simulation:
         ch = kb.scores(q.text, all_entries=True, embedded=(text, vec), drop_rows=drop)
         score, dense, lexical = kb.fuse(ch)
         if q.entry < 0:
-            add(score, dense, lexical, ch.candidates, -1, "off_topic")
+            add(score, dense, lexical, ch.candidates, -1, "off_topic", ch.language)
             continue
-        add(score, dense, lexical, ch.candidates, q.entry, "asked")
+        add(score, dense, lexical, ch.candidates, q.entry, "asked", ch.language)
         if len(kb.entries) > 2:  # the same message when the FAQ lacks that entry
             keep = ch.candidates != q.entry
-            add(score[keep], dense[keep], lexical[keep], ch.candidates[keep], -1, "left_out")
-    return Simulation(np.asarray(rows_x), np.asarray(rows_y), np.asarray(rows_yd), np.asarray(kinds))
+            add(score[keep], dense[keep], lexical[keep], ch.candidates[keep], -1, "left_out", ch.language)
+    return Simulation(np.asarray(rows_x), np.asarray(rows_y), np.asarray(rows_yd), np.asarray(kinds),
+                      np.asarray(tops), np.asarray(english, dtype=bool))
 
 
 def _fit_cut(x: np.ndarray, y: np.ndarray, off: np.ndarray, max_wrong: float,
@@ -298,34 +314,45 @@ def _fit_cut(x: np.ndarray, y: np.ndarray, off: np.ndarray, max_wrong: float,
 
 def fit_simulation(sim: Simulation, max_wrong: float = MAX_WRONG,
                    max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
-                   max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED) -> DecisionModel:
+                   max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED,
+                   english_offtopic_suggested: float = ENGLISH_OFFTOPIC_SUGGESTED) -> DecisionModel:
     off = sim.kinds == "off_topic"
     cuts = (max_wrong, max_offtopic_answered, max_offtopic_suggested)
     full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, off, *cuts)
     dense = _fit_cut(sim.x[:, list(DENSE_FEATURES)], sim.y_dense, off, *cuts)
     floor = float(np.quantile(sim.x[off, 0], 1 - max_offtopic_suggested)) if off.any() else 0.0
+    off_en = off & sim.english
+    english_floor = float(np.quantile(sim.dense_top[off_en], 1 - english_offtopic_suggested)) \
+        if off_en.any() else 1.0
     count = {k: int((sim.kinds == k).sum()) for k in ("asked", "miss", "left_out", "off_topic")}
     answered = full.probability(sim.x[:, list(FULL_FEATURES)]) >= full.answer_p
     stats = {**count, "rows": int(len(sim.y)),
              "pseudo_recall_at_1": round(count["asked"] / max(1, count["asked"] + count["miss"]), 4),
              "pseudo_answered_right": round(float((answered & (sim.y == 1)).sum() / max(1, sim.y.sum())), 4),
              "max_wrong": max_wrong, "max_offtopic_answered": max_offtopic_answered,
-             "max_offtopic_suggested": max_offtopic_suggested}
-    return DecisionModel(full=full, dense=dense, suggest_floor=floor, stats=stats)
+             "max_offtopic_suggested": max_offtopic_suggested,
+             "english_offtopic_suggested": english_offtopic_suggested}
+    return DecisionModel(full=full, dense=dense, suggest_floor=floor, english_floor=english_floor,
+                         stats=stats)
 
 
 def fit_decision(kb: "KnowledgeBase", max_wrong: float = MAX_WRONG,
                  max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
-                 max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED, max_queries: int = 1200) -> DecisionModel:
+                 max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED,
+                 english_offtopic_suggested: float = ENGLISH_OFFTOPIC_SUGGESTED,
+                 max_queries: int = 1200) -> DecisionModel:
     """Simulate customers against `kb` and fit its DecisionModel (see the module docstring)."""
-    return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_answered, max_offtopic_suggested)
+    return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_answered, max_offtopic_suggested,
+                          english_offtopic_suggested)
 
 
 def decision_policy(kb_settings: Dict[str, Any]) -> Dict[str, float]:
     d = kb_settings.get("decision") or {}
     return {"max_wrong": float(d.get("max_wrong", MAX_WRONG)),
             "max_offtopic_answered": float(d.get("max_offtopic_answered", MAX_OFFTOPIC_ANSWERED)),
-            "max_offtopic_suggested": float(d.get("max_offtopic_suggested", MAX_OFFTOPIC_SUGGESTED))}
+            "max_offtopic_suggested": float(d.get("max_offtopic_suggested", MAX_OFFTOPIC_SUGGESTED)),
+            "english_offtopic_suggested": float(d.get("english_offtopic_suggested",
+                                                      ENGLISH_OFFTOPIC_SUGGESTED))}
 
 
 __all__ = ["DecisionModel", "Logit", "Simulation", "simulate", "fit_simulation", "fit_decision", "decision_policy", "decision_features",

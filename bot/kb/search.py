@@ -432,10 +432,12 @@ class KnowledgeBase:
         hits = self._hits(ch, self.entries, score, dense, lexical, max(p.suggestions, 2))
         if self.decision_model is None:
             return decide_from_hits(hits, p)
+        model = self.decision_model
         english = ch.language == "en"
-        confidence = self.decision_model.probability(decision_features(score, dense, lexical), english)
-        return decide_calibrated(hits, confidence, self.decision_model.cuts(english),
-                                 0.0 if english else self.decision_model.suggest_floor, p)
+        confidence = model.probability(decision_features(score, dense, lexical), english)
+        return decide_calibrated(hits, confidence, model.cuts(english),
+                                 0.0 if english else model.suggest_floor, p,
+                                 english and len(dense) > 0 and float(dense.max()) >= model.english_floor)
 
 
 def _blank(query: Union[str, PreparedText]) -> bool:
@@ -457,16 +459,18 @@ def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
 
 
 def decide_calibrated(hits: List[Hit], confidence: float, cuts: Tuple[float, float],
-                      floor: float, p: SearchParams) -> Decision:
+                      floor: float, p: SearchParams, in_domain: bool = False) -> Decision:
     """`cuts`: the answer and suggest levels of `confidence`; `floor`: the fused score a
-    suggestion needs (none for English against the dense model: its scores sit lower)."""
+    suggestion needs (none for English against the dense model: its scores sit lower);
+    `in_domain`: suggest even under the suggest level (an English message close to the
+    corpus, calibration.DecisionModel.english_floor)."""
     answer_p, suggest_p = cuts
     if not hits:
         return Decision("abstain", [], confidence)
     if confidence >= answer_p:
         return Decision("answer", hits[:1], confidence)
     offered = [h for h in hits[: p.suggestions] if h.score >= floor]
-    if confidence >= suggest_p and offered:
+    if (confidence >= suggest_p or in_domain) and offered:
         return Decision("suggest", offered, confidence, confidence >= (suggest_p + answer_p) / 2)
     return Decision("abstain", hits[: p.suggestions], confidence)
 

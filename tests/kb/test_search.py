@@ -167,3 +167,20 @@ def test_answers_weigh_by_the_share_of_entries_without_phrasings(kb_settings):
     assert ch.lex_answer is None  # not even computed
     assert SearchParams.from_settings({"fusion": {"lexical_answer_plain": 0.5}}).lexical_answer_plain == 0.5
     assert SearchParams().lexical_answer_plain == SearchParams.from_settings(kb_settings["kb"]).lexical_answer_plain
+
+
+def test_an_english_question_on_a_vietnamese_only_faq_gets_suggestions_not_nothing(kb_settings):
+    """English against a Vietnamese-only FAQ: the dense margin is small even when the right
+    entry comes first, so the calibrated model is unsure; a message as close to the corpus
+    as few English off-topic messages come still gets the entries to pick from, and
+    off-topic English still gets none."""
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
+    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    model = kb.decision_model
+    assert 0 < model.english_floor < 1
+    decision = kb.decide("how can I top up my wallet?")
+    assert decision.kind == "suggest" and "topup" in [h.entry_id for h in decision.hits]
+    assert decision.confidence < model.cuts(english=True)[1]  # under the suggest level
+    for message in ("write me a poem about the sea", "what's the capital of France?",
+                    "recommend a good movie"):
+        assert kb.decide(message).kind == "abstain", message

