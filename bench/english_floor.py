@@ -24,7 +24,7 @@ PROJECT = BENCH.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(BENCH))
 
-from bot.kb.calibration import OFF_TOPIC, decision_features  # noqa: E402
+from bot.kb.calibration import decision_features, fit_simulation, simulate  # noqa: E402
 from bot.kb.corpus import load_corpus  # noqa: E402
 from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
@@ -60,14 +60,10 @@ def main() -> int:
     for name, (corpus, queries) in SETS.items():
         entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
         kb = KnowledgeBase.from_entries(entries)
-        off = []
-        for text in OFF_TOPIC:
-            ch = kb.scores(text, all_entries=True)
-            if ch.language == "en":
-                off.append(float(kb.fuse(ch)[1].max()))
+        sim = simulate(kb)  # the index's own simulation; each share's floor as calibration fits it
         english, rows = english_rows(kb, read_queries_csv(queries))
         for share in SHARES:
-            floor = float(np.quantile(off, 1 - share))
+            floor = fit_simulation(sim, english_offtopic_suggested=share).english_floor
             over = [r for r in rows if r[0] >= floor]
             right = sum(1 for top, expected, top3 in over if expected and expected in top3)
             oos = sum(1 for _, expected, _ in over if not expected)
