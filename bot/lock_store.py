@@ -9,7 +9,11 @@ same order, same storage as Rasa's:
 
 * `PromptLockStore`: in memory (one Rasa server);
 * `PromptRedisLockStore`: in Redis (Rasa servers sharing conversations). A ticket finished
-  by another server is seen at the next look, every 50 ms instead of every second.
+  by another server is seen at the next look, every 50 ms instead of every second. Rasa's
+  Redis store changes a lock by reading it and writing it back, so two servers taking a
+  ticket at once could both get the same number (two turns of one conversation at once)
+  or overwrite each other's (a message refused with a LockError); here each change is one
+  Redis transaction.
 
 Expired tickets (a crashed turn) are dropped once a second, as Rasa does.
 
@@ -19,11 +23,14 @@ endpoints.yml:  lock_store: {type: bot.lock_store.PromptLockStore}
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from typing import Any, Dict, Text
+from typing import Any, Callable, Dict, Optional, Text, TypeVar
+
+import redis
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, LockError, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 
 
 class _NextInLine:
@@ -61,12 +68,63 @@ class _NextInLine:
             turn_over.set()
 
 
+T = TypeVar("T")
+
+
+class _AtomicRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store with every read-modify-write of a lock done as one transaction
+    (WATCH, then MULTI/EXEC, again if another server changed the lock in between)."""
+
+    def _change(self, conversation_id: Text, change: Callable[[TicketLock], T],
+                create: bool = False) -> Optional[T]:
+        """Apply `change` to the stored lock (a new one if `create`; nothing is done to a
+        missing lock otherwise) and store the result; a lock left with no ticket is deleted."""
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    stored = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(stored)) if stored else (
+                        self.create_lock(conversation_id) if create else None)
+                    if lock is None:
+                        return None
+                    result = change(lock)
+                    pipe.multi()
+                    if lock.is_someone_waiting():
+                        pipe.set(key, lock.dumps())
+                    else:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue  # another server changed this lock: read it again
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        try:
+            return self._change(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime),
+                                create=True)
+        except Exception as e:  # as Rasa's: the message is refused, not half-served
+            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+
+    def update_lock(self, conversation_id: Text) -> None:
+        self._change(conversation_id, TicketLock.remove_expired_tickets)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        # finish_serving already deletes a lock nobody waits for; Rasa's separate check and
+        # delete could drop a ticket another server took in between.
+        self.finish_serving(conversation_id, ticket_number)
+
+
 class PromptLockStore(_NextInLine, InMemoryLockStore):
     def __init__(self, endpoint_config: Any = None) -> None:
         super().__init__()
 
 
-class PromptRedisLockStore(_NextInLine, RedisLockStore):
+class PromptRedisLockStore(_NextInLine, _AtomicRedisLockStore):
     look_every = 0.05  # another Rasa server's finished ticket is seen within 50 ms
 
     def __init__(self, endpoint_config: Any = None, **redis: Any) -> None:

@@ -4,6 +4,8 @@ real Redis shared by two Rasa servers' stores."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import List
 
 import pytest
@@ -66,3 +68,54 @@ def test_redis_store_reads_endpoints_yml(redis_server):
         url="127.0.0.1", port=redis_server, db=3, type="bot.lock_store.PromptRedisLockStore"))
     assert isinstance(store, PromptRedisLockStore)
     assert asyncio.run(burst([store], "khach-3", messages=3)) == IN_ORDER[:6]
+
+
+def test_redis_tickets_taken_at_the_same_moment_by_many_servers_are_all_distinct_and_kept(
+        redis_server):
+    # Eight Rasa servers (threads, each with its own connection) taking tickets for one
+    # conversation at once: no number twice (two turns at once), none overwritten (a message
+    # refused with "Could not acquire lock").
+    servers, per_server = 8, 25
+    stores = [PromptRedisLockStore(host="127.0.0.1", port=redis_server, db=1)
+              for _ in range(servers)]
+    start = threading.Barrier(servers)
+
+    def take(store) -> List[int]:
+        start.wait()
+        return [store.issue_ticket("khach-4") for _ in range(per_server)]
+
+    with ThreadPoolExecutor(servers) as pool:
+        tickets = [t for taken in pool.map(take, stores) for t in taken]
+    assert sorted(tickets) == list(range(servers * per_server))
+    kept = stores[0].get_lock("khach-4")
+    assert sorted(t.number for t in kept.tickets) == sorted(tickets)
+
+    with ThreadPoolExecutor(servers) as pool:  # all finished at once: the lock is gone
+        list(pool.map(lambda n: stores[n % servers].cleanup("khach-4", n), tickets))
+    assert redis.Redis(port=redis_server, db=1).keys("lock:*") == []
+
+
+def test_redis_turns_of_two_servers_running_at_once_never_overlap(redis_server):
+    # Two Rasa servers, each on its own event loop in its own thread, 12 messages each of one
+    # conversation: every turn is served, one at a time.
+    events: List[tuple] = []
+
+    def server(name: str) -> None:
+        store = PromptRedisLockStore(host="127.0.0.1", port=redis_server, db=1)
+
+        async def turn(n: int) -> None:
+            async with store.lock("khach-5"):
+                events.append(("start", name, n))
+                await asyncio.sleep(0.005)
+                events.append(("end", name, n))
+
+        async def main() -> None:
+            await asyncio.wait_for(asyncio.gather(*(turn(n) for n in range(12))), timeout=30)
+
+        asyncio.run(main())
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(server, ("a", "b")))  # a LockError in a turn fails the test here
+    assert len(events) == 48
+    assert all(start[0] == "start" and end[0] == "end" and start[1:] == end[1:]
+               for start, end in zip(events[::2], events[1::2])), events
