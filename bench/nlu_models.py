@@ -1,7 +1,7 @@
 """Intent models compared over the same features, to choose bot.nlu.classifier's model.
 
 Step 1 (`extract`) runs the real Rasa featurizers of the pipeline (VietnameseTokenizer,
-word and char_wb CountVectorsFeaturizer, EmbeddingFeaturizer) once per data set and caches
+word, word 1-2-gram and char_wb CountVectorsFeaturizer, EmbeddingFeaturizer) once per data set and caches
 the sentence-level feature blocks in bench/results/data/features_<set>.npz. Step 2
 (`compare`) fits each candidate model on those blocks and prints accuracy, in-scope
 accuracy and out-of-scope recall at the best shared threshold, and fit seconds.
@@ -85,6 +85,7 @@ def extract(name: str) -> None:
         tok.process_training_data(data)
         tok.process(test)
         for node, config in [("cv_word", {}),
+                             ("cv_word12", dict(min_ngram=1, max_ngram=2)),
                              ("cv_char", dict(analyzer="char_wb", min_ngram=2, max_ngram=4))]:
             cv = make(CountVectorsFeaturizer, node, **config)
             cv.train(data)
