@@ -1,9 +1,9 @@
 """Intent models compared over the same features, to choose bot.nlu.classifier's model.
 
 Step 1 (`extract`) runs the real Rasa featurizers of the pipeline (VietnameseTokenizer,
-word, word 1-2-gram and char_wb CountVectorsFeaturizer, EmbeddingFeaturizer) once per data set and caches
-the sentence-level feature blocks in bench/results/data/features_<set>.npz. Step 2
-(`compare`) fits each candidate model on those blocks and prints accuracy, in-scope
+word, word 1-2-gram and char_wb CountVectorsFeaturizer, EmbeddingFeaturizer) once per data
+set and caches the sentence-level feature blocks in bench/results/data/features_<set>.npz.
+Step 2 (`compare`) fits each candidate model on those blocks and prints accuracy, in-scope
 accuracy and out-of-scope recall at the best shared threshold, and fit seconds.
 
   .venv/bin/python bench/nlu_models.py extract clinc150
