@@ -160,8 +160,11 @@ def hotro_running(settings: Path, var_dir: Path):
 # Questions in the FAQ's grey zone on the sample corpus (two entries compete: suggestions).
 # Earlier tests publish edits to the session's FAQ (and the decision is refitted to them),
 # and stacks of their own may copy its index, so a test takes the first that still does.
-GREY_ZONE = ("phí vận chuyển bao nhiêu", "tiền vận chuyển hết bao nhiêu", "phí ship tính sao vậy",
-             "ship hàng mất phí không")
+# The first sits well inside the zone (confidence 0.31 between the cuts 0.08 and 0.62);
+# "phí vận chuyển bao nhiêu" sits on the answer cut, and a machine's float rounding
+# decides whether it is answered.
+GREY_ZONE = ("giao hàng tốn phí không", "tiền vận chuyển hết bao nhiêu", "ship hàng mất phí không",
+             "phí vận chuyển bao nhiêu", "phí ship tính sao vậy")
 
 
 def grey_zone_question(stack) -> str:
