@@ -250,7 +250,8 @@ class Browser:
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"timed out waiting for {expression!r} (last: {last!r}); page "
-                    f"{self.evaluate('location.href')}; JS errors: {self.errors}; "
+                    f"{self.evaluate('location.href')}; error shown: {self.text('#error')!r}; "
+                    f"JS errors: {self.errors}; "
                     f"console: {self.console[-10:]}")
             time.sleep(0.1)
 
@@ -259,7 +260,15 @@ class Browser:
             f"(() => {{ const e = {query_js(selector)};"
             f" if (!e) return null; e.scrollIntoView({{block: 'center'}});"
             f" const r = e.getBoundingClientRect();"
-            f" return r.width && r.height ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")
+            f" if (!r.width || !r.height) return null;"
+            f" const x = r.x + r.width / 2, y = r.y + r.height / 2;"
+            # Only once nothing covers it and it is not moving (a part of the page loading
+            # above it shifts it; a click at the old place would land elsewhere).
+            f" const hit = e.getRootNode().elementFromPoint(x, y);"
+            f" const at = [x, y].join();"
+            f" const seen = window.__hotroAt = window.__hotroAt || new WeakMap();"
+            f" const still = seen.get(e) === at; seen.set(e, at);"
+            f" return hit && (hit === e || e.contains(hit)) && still ? [x, y] : null; }})()")
         return box[0], box[1]
 
     def click(self, selector: str) -> None:
