@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import fails_twice, hand_over, language_of
+from actions.handoff import save_contact
 from bot.handoff.decision import FAILED_TWICE
 from bot.kb.service import answer, answer_by_id, get_knowledge_base, reply_for
 
@@ -43,4 +44,6 @@ class ActionAnswerQuestion(Action):
                                      failure=failed, **reply["values"])
         else:  # the entry's answer, as the editor wrote it
             dispatcher.utter_message(text=reply["text"], faq=faq)
+        if ((decided or {}).get("routed_from") or {}).get("intent") == "give_contact":
+            save_contact(dispatcher, tracker)  # the question came with a phone number or email
         return []

@@ -55,17 +55,24 @@ class ActionSaveContact(Action):
         return "action_save_contact"
 
     def run(self, dispatcher, tracker, domain):
-        text = tracker.latest_message.get("text") or ""
-        entities = tracker.latest_message.get("entities") or []
-        contact = contact_of(text, entities)
-        if contact is None:
+        if not save_contact(dispatcher, tracker):
             dispatcher.utter_message(response="utter_contact_invalid")
-            return []
-        ticket = save_callback(tracker.sender_id, tracker.events, contact, language_of(tracker),
-                               channel=channel_of(tracker), phone=phone_of(text, entities),
-                               email=email_of(text, entities))
-        dispatcher.utter_message(response="utter_contact_saved", contact=contact, ticket=ticket.id)
         return []
+
+
+def save_contact(dispatcher, tracker) -> bool:
+    """The latest message's phone number or email saved for a call-back, and said so;
+    False when it has none that is valid."""
+    text = tracker.latest_message.get("text") or ""
+    entities = tracker.latest_message.get("entities") or []
+    contact = contact_of(text, entities)
+    if contact is None:
+        return False
+    ticket = save_callback(tracker.sender_id, tracker.events, contact, language_of(tracker),
+                           channel=channel_of(tracker), phone=phone_of(text, entities),
+                           email=email_of(text, entities))
+    dispatcher.utter_message(response="utter_contact_saved", contact=contact, ticket=ticket.id)
+    return True
 
 
 class ActionRecordRating(Action):

@@ -34,6 +34,7 @@ from bot.console.transcripts import live_transcript
 from bot.console.web import SETTINGS, TICKETS, blocking, json_error, user_of
 from bot.kb.search import KnowledgeBase
 from bot.kb.service import get_knowledge_base, suggestion_title
+from bot.nlu.identifiers import without_identifiers
 from bot.text import prepare
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def suggestion_floor(kb: KnowledgeBase, language: str) -> float:
 def suggest(kb: KnowledgeBase, text: str, language: str) -> Dict[str, Any]:
     """The entries shown for `text` (see the module docstring), each with its answer in
     `language`, the ticket's."""
-    message = prepare(text)
+    message = prepare(without_identifiers(text))
     searched = kb.query(message, language).language  # the message's own, else the ticket's
     decision = kb.decide(message, language=language)
     hits = kb.search(message, k=SHOWN, language=language)

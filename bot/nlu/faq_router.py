@@ -6,10 +6,12 @@ answers well (with the earlier DIET classifier "phí vận chuyển bao nhiêu" 
 nlu_fallback, 0.59 < 0.7; "giao về Cà Mau mất mấy ngày" is still read as a complaint). This component runs after the FallbackClassifier,
 searches the FAQ (bot.kb, reloaded live when the index is rebuilt) with the message as the
 tokenizer prepared it (bot.nlu.prepared) and the sentence embedding the EmbeddingFeaturizer
-already made, and routes with `route()`:
+already made (without its phone numbers, emails and order numbers: bot.nlu.identifiers),
+and routes with `route()`:
 
 * a specific intent the classifier is sure of wins (asking for a person, giving a contact,
-  a rating, "are you a bot");
+  a rating, "are you a bot"), but a question beside a phone number or email gets the
+  FAQ's answer or suggestions, and the contact is saved as well;
 * otherwise a confident FAQ answer wins (also over a greeting or thanks around a question);
 * FAQ suggestions win over "not understood", a question and a complaint (with the offer
   of a person), and over "out of scope" when they are close to an answer; any other intent
@@ -36,6 +38,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.featurizer import QUERY_VECTOR_KEY  # (embedder spec, embedded text, vector)
+from bot.nlu.identifiers import question_beside_contact, without_identifiers
 from bot.nlu.prepared import prepared_text
 from bot.text import PreparedText, prepare
 
@@ -76,9 +79,14 @@ def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: U
     `intent`/`confidence`: the classifier's top intent before the fallback (nlu_fallback
     when it fell under the threshold); `faq`: the FAQ decision or None.
     """
-    if intent in config["specific_intents"] and confidence >= config["intent_threshold"]:
-        return None
     kind = (faq or {}).get("kind")
+    if intent in config["specific_intents"] and confidence >= config["intent_threshold"]:
+        # A question beside a phone number or email gets its answer or suggestions, and the
+        # contact is saved too (action_answer_question): "phí ship bao nhiêu, sđt mình 09…".
+        if (intent == config["contact_intent"] and kind in ("answer", "suggest")
+                and question_beside_contact(text if isinstance(text, str) else text.original)):
+            return config["faq_intent"]
+        return None
     if kind == "answer":
         return config["faq_intent"]
     if kind == "suggest":
@@ -103,6 +111,7 @@ class FaqRouter(GraphComponent):
             "intent_threshold": 0.7,
             "faq_intent": "ask_question",
             "acknowledge_intent": "acknowledge",
+            "contact_intent": "give_contact",
             "specific_intents": ["request_human", "give_contact", "rate", "bot_challenge"],
             # Intents that FAQ suggestions replace: they do not answer a question either.
             # A complaint too: the classifier calls some questions complaints ("giao về Cà Mau
@@ -148,8 +157,9 @@ class FaqRouter(GraphComponent):
         from bot.kb.service import decide  # loads (or builds) the index on first use
 
         cached = message.get(QUERY_VECTOR_KEY)
-        try:
-            return decide(text, cached=cached)
+        searchable = without_identifiers(text.original)
+        try:  # (a message with identifiers is embedded once more, without them)
+            return decide(text if searchable == text.original else prepare(searchable), cached=cached)
         except Exception:  # noqa: BLE001 - routing falls back to the classifier alone
             log.exception("FAQ search failed while routing %r", text.original)
             return None

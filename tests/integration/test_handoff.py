@@ -6,6 +6,7 @@ import time
 import pytest
 
 from bot.handoff.store import RESOLVED
+from tests.integration.conftest import grey_zone_question
 
 
 def test_request_with_nobody_online_queues_a_ticket_and_takes_a_callback_number(
@@ -29,6 +30,23 @@ def test_request_with_nobody_online_queues_a_ticket_and_takes_a_callback_number(
     assert "chưa đúng" in customer.says_text("số mình là 12345")
     assert "0912345678" in customer.says_text("sdt của mình là 0912 345 678")
     assert tickets.get(ticket.id).contact == "0912345678"
+
+
+def test_a_question_beside_a_phone_number_is_answered_and_the_number_kept(customer, tickets):
+    # Before, the phone number made it "giving a contact": the customer got "a person will
+    # call you" and no answer.
+    reply = customer.says_text("phí ship về hà nội bao nhiêu vậy shop, sđt mình 0912 345 678")
+    assert "20.000đ" in reply and "0912345678" in reply
+    assert tickets.latest_ticket_for(customer.sender).contact == "0912345678"
+    reply = customer.says_text("how much is delivery? my email is lan.nguyen@gmail.com")
+    assert "Standard delivery" in reply and "lan.nguyen@gmail.com" in reply
+    # Unsure of the question: its suggestions, and the number kept all the same.
+    reply = customer.say(f"{grey_zone_question(customer.stack)}, sdt e 0903 123 456")
+    assert any(m.get("buttons") for m in reply), reply
+    assert "0903123456" in " ".join(m.get("text") or "" for m in reply)
+    # Only a number, or how to call back: the call-back alone, as before.
+    reply = customer.says_text("gọi lại cho mình số 0987 654 321 sau 6h tối nhé")
+    assert "0987654321" in reply and "20.000đ" not in reply and "Hotline" not in reply
 
 
 def test_english_request_is_answered_in_english(customer, tickets, no_agent_online):

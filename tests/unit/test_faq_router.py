@@ -34,6 +34,16 @@ def test_a_sure_specific_intent_beats_the_faq(intent):
     assert route(intent, 0.95, ANSWER, "cho tôi gặp nhân viên về phí ship", CONFIG) is None
 
 
+def test_a_question_beside_a_contact_gets_the_faq_but_a_call_back_request_does_not():
+    message = "phí ship bao nhiêu, sđt mình 0912 345 678"
+    assert route("give_contact", 0.95, ANSWER, message, CONFIG) == "ask_question"
+    assert route("give_contact", 0.95, SUGGEST, message, CONFIG) == "ask_question"
+    assert route("give_contact", 0.95, ABSTAIN, message, CONFIG) is None
+    for call_back in ("gọi cho em số 0934567890 nhé", "call me back on +84 987 111 222",
+                      "sdt của tôi 12345678"):
+        assert route("give_contact", 0.95, ANSWER, call_back, CONFIG) is None
+
+
 def test_suggestions_replace_not_understood_but_not_another_intent():
     assert route("nlu_fallback", 0.4, SUGGEST, "ship sao", CONFIG) == "ask_question"
     assert route("ask_question", 0.9, SUGGEST, "ship sao", CONFIG) == "ask_question"
