@@ -72,6 +72,33 @@ def parts(name: str, rows):
     return [(part, [r for r in rows if halves.get(r["query"]) == part]) for part in ("held-out", "tune")]
 
 
+def part_summaries(name: str, found: dict) -> list:
+    """[(part, {label: summary of the part's rows})] of one set's results per label."""
+    any_rows = next(iter(found.values()))["rows"]
+    return [(part, {lab: summarize([r for p, rs in parts(name, res["rows"]) if p == part for r in rs])
+                    for lab, res in found.items()})
+            for part, _ in parts(name, any_rows)]
+
+
+def variant_lines(name: str, part: str, sums: dict, labels, width: int, cell) -> list:
+    """A table line per variant (and **all**) of a set's part: `cell(summary)` per label,
+    `width` dashes where a label has no result."""
+    lines = []
+    for variant in list(next(iter(sums.values()))["variants"]) + ["all"]:
+        cells, n = [], 0
+        for lab in labels:
+            s = sums.get(lab)
+            if s is None:
+                cells.append(" – |" * width)
+                continue
+            v = s["all"] if variant == "all" else s["variants"][variant]
+            n = v["n"]
+            cells.append(cell(v))
+        shown = "**all**" if variant == "all" else variant
+        lines.append(f"| {name} | {part} | {shown} | {n} |" + "".join(cells))
+    return lines
+
+
 def table(shown=None) -> str:
     """The saved results of the labels `shown`, in that order (default: all, "before" first)."""
     labels = shown or sorted({p.name.split("_")[1] for p in RESULTS.glob("e2e_*_*.json")},
@@ -85,25 +112,10 @@ def table(shown=None) -> str:
                  for lab in labels if (RESULTS / f"e2e_{lab}_{name}.json").exists()}
         if not found:
             continue
-        any_rows = next(iter(found.values()))["rows"]
-        for part, _ in parts(name, any_rows):
-            sums = {lab: summarize([r for p, rs in parts(name, res["rows"]) if p == part for r in rs])
-                    for lab, res in found.items()}
-            variants = list(next(iter(sums.values()))["variants"]) + ["all"]
-            for variant in variants:
-                cells = []
-                n = 0
-                for lab in labels:
-                    s = sums.get(lab)
-                    if s is None:
-                        cells.append(" – | – | – | – |")
-                        continue
-                    v = s["all"] if variant == "all" else s["variants"][variant]
-                    n = v["n"]
-                    cells.append(f" {v['answered_right']:.3f} | {v['answered_wrong']:.3f} | "
-                                 f"{v['suggested_right']:.3f} | {v['not_answered']:.3f} |")
-                shown = "**all**" if variant == "all" else variant
-                lines.append(f"| {name} | {part} | {shown} | {n} |" + "".join(cells))
+        for part, sums in part_summaries(name, found):
+            lines += variant_lines(name, part, sums, labels, 4, lambda v: (
+                f" {v['answered_right']:.3f} | {v['answered_wrong']:.3f} | "
+                f"{v['suggested_right']:.3f} | {v['not_answered']:.3f} |"))
             for lab, s in sums.items():
                 goals.append(f"| {name} | {part} | {lab} | {s['answerable_answered_right']:.3f} | "
                              f"{s['all_answered_wrong']:.3f} | {s['oos_not_answered']:.3f} |")

@@ -1,0 +1,140 @@
+"""Questions that carry a phone number, an email or an order number, end to end.
+
+Customers often put their contact details or order number in the same message as their
+question ("phí ship bao nhiêu, sđt mình 0912 345 678"). This bench takes every answerable
+message of bench/e2e_eval.py's sets and adds one identifier to it, in a sentence picked by
+a seeded draw per message (`with_identifier`): a phone number or an email on every set, an
+order number too on the sample shop; without diacritics for messages typed without them,
+in English for English ones. Each is sent through the real stack as the first message of
+a new conversation (bot/e2e.py), like bench/e2e_eval.py, and scored the same way.
+
+  .venv/bin/python bench/identifiers.py [--sets sample,ewallet] [--label after] [--labels before,after]
+
+"before" is the code before bot/kb/identifiers.py, run from a checkout of it with this file
+copied in (`--results` pointing here). Results are kept per label in
+bench/results/identifiers_<label>_<set>.json; it prints one table and writes
+bench/identifiers.md.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+import zlib
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(BENCH))
+
+from bot.e2e import evaluate_e2e  # noqa: E402
+from bot.kb.evaluate import read_queries_csv  # noqa: E402
+from bot.text import fold  # noqa: E402
+from e2e_eval import SETS, part_summaries, variant_lines  # noqa: E402
+
+CONTACT_VI = [
+    "{q}, sđt của mình là {phone}",
+    "{q}. Email mình: {email}",
+    "sdt em {phone}, {q}",
+    "{q} - liên hệ mình qua {phone}",
+    "mình là Lan, email {email}. {q}",
+]
+ORDER_VI = ["{q}, đơn {order}", "đơn hàng {order}: {q}"]
+CONTACT_EN = ["{q} My phone number is {phone}.", "{q}, email me at {email}"]
+ORDER_EN = ["Order {order}: {q}"]
+
+
+def with_identifier(text: str, variant: str, orders: bool) -> str:
+    """`text` with a phone number, an email or (`orders`) an order number added."""
+    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    english = variant == "english"
+    templates = (CONTACT_EN + (ORDER_EN if orders else [])) if english else \
+        (CONTACT_VI + (ORDER_VI if orders else []))
+    template = rng.choice(templates)
+    if variant == "no_diacritics":
+        template = fold(template)
+    digits = f"{rng.randint(0, 99_999_999):08d}"
+    phone = rng.choice([f"09{digits}", f"09{digits[:2]} {digits[2:5]} {digits[5:]}",
+                        f"+84 9{digits[:2]} {digits[2:5]} {digits[5:]}", f"09{digits[:2]}.{digits[2:5]}.{digits[5:]}"])
+    email = f"lan.nguyen{rng.randint(1, 99)}@gmail.com"
+    order = rng.choice([f"HT{rng.randint(100_000, 999_999)}", f"#{rng.randint(100_000, 999_999)}"])
+    return template.format(q=text.rstrip(" ?.!"), phone=phone, email=email, order=order)
+
+
+def queries_csv(name: str, results: Path) -> Path:
+    """The set's answerable messages, each with an identifier, as a queries CSV."""
+    out = results / f"identifiers_queries_{name}.csv"
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["query", "expected_id", "variant", "original"])
+        for q in read_queries_csv(SETS[name][1]):
+            if q.expected_id:
+                writer.writerow([with_identifier(q.text, q.variant, name == "sample"),
+                                 q.expected_id, q.variant, q.text])
+    return out
+
+
+def run(label: str, names, results: Path) -> None:
+    results.mkdir(exist_ok=True)
+    for name in names:
+        corpus = SETS[name][0]
+        result = evaluate_e2e(str(queries_csv(name, results)), corpus_csv=str(corpus) if corpus else None)
+        (results / f"identifiers_{label}_{name}.json").write_text(
+            json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        print(f"{label} {name}: right {result['answerable_answered_right']:.3f}, "
+              f"wrong {result['all_answered_wrong']:.3f}", file=sys.stderr)
+
+
+def _originals(results: Path, name: str) -> dict:
+    """identifier-bearing message -> the set's message it was made from (sample halves)."""
+    with (results / f"identifiers_queries_{name}.csv").open(encoding="utf-8") as handle:
+        return {row["query"]: row["original"] for row in csv.DictReader(handle)}
+
+
+def table(results: Path, labels) -> str:
+    head = "| set | part | variant | n |" + "".join(
+        f" {lab}: right | {lab}: wrong | {lab}: suggested right |" for lab in labels)
+    lines = [head, "|" + "---|" * (4 + 3 * len(labels))]
+    for name in SETS:
+        found = {lab: json.loads((results / f"identifiers_{lab}_{name}.json").read_text(encoding="utf-8"))
+                 for lab in labels if (results / f"identifiers_{lab}_{name}.json").exists()}
+        if not found:
+            continue
+        original = _originals(results, name)
+        for res in found.values():  # the sample's halves are those of the messages they came from
+            for row in res["rows"]:
+                row["query"] = original.get(row["query"], row["query"])
+        for part, sums in part_summaries(name, found):
+            lines += variant_lines(name, part, sums, labels, 3, lambda v: (
+                f" {v['answered_right']:.3f} | {v['answered_wrong']:.3f} | {v['suggested_right']:.3f} |"))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
+    parser.add_argument("--label", default="after")
+    parser.add_argument("--labels", help="comma-separated labels the table shows (default: before,after)")
+    parser.add_argument("--results", default=str(BENCH / "results"), help="where results are kept")
+    parser.add_argument("--table-only", action="store_true")
+    args = parser.parse_args(argv)
+    results = Path(args.results)
+    if not args.table_only:
+        run(args.label, [s for s in args.sets.split(",") if s], results)
+    text = table(results, (args.labels or "before,after").split(","))
+    (BENCH / "identifiers.md").write_text(
+        "# Questions with a phone number, an email or an order number, end to end\n\n"
+        "Produced by `bench/identifiers.py` (see its docstring): each answerable message of "
+        "bench/e2e_eval.py's sets with one identifier added, sent as the first message of a new "
+        "conversation over REST to the real stack serving that set's corpus. Shares of the row's "
+        "messages: answered right, answered wrong, suggested right (buttons that include the "
+        "expected entry).\n\n" + text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
