@@ -72,7 +72,7 @@ def _without_cue(head: str, after: str) -> str:
 # cho em sau 6h tối nhé", "call me back on …"), besides CONTACT_CUES.
 CALLBACK_WORDS = CONTACT_CUES | {
     "goi", "lai", "cho", "nhe", "nha", "day", "a", "ah", "vs", "voi", "giup", "sau", "truoc",
-    "sang", "trua", "chieu", "toi", "de", "nhan", "tin", "shop", "ad", "ban", "oi",
+    "sang", "trua", "chieu", "de", "nhan", "tin", "shop", "ad", "ban", "oi",
     "hoac", "va", "cam", "on", "call", "back", "you", "can", "here", "reach", "text",
     "please", "pls", "or", "and", "thanks", "thank",
 }
