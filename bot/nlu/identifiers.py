@@ -4,7 +4,7 @@ order numbers; and whether a message that gives a contact also asks something.
 An identifier means nothing to an FAQ entry, yet its digits and the words that introduce
 it ("sđt của mình", "email:") pull the message's embedding away from the question it
 carries, towards entries about contact details. So FaqRouter and the console's agent
-assist search the FAQ with the message without them (bench/identifiers.md). The words that
+assist search the FAQ with the message without them (bench/message_forms.md). The words that
 introduce a phone number or an email go with it only when they open or close a clause
 ("..., sđt mình 0912345678"), not inside one: "đổi sđt 0912345678 sang số khác" keeps
 "đổi sđt". An order number's own cue stays ("hủy đơn HT123456" is still about cancelling

@@ -1,19 +1,23 @@
-"""Questions that carry a phone number, an email or an order number, end to end.
+"""Everyday forms of a customer's question, end to end.
 
-Customers often put their contact details or order number in the same message as their
-question ("phí ship bao nhiêu, sđt mình 0912 345 678"). This bench takes every answerable
-message of bench/e2e_eval.py's sets and adds one identifier to it, in a sentence picked by
-a seeded draw per message (`with_identifier`): a phone number or an email on every set, an
-order number too on the sample shop; without diacritics for messages typed without them,
-in English for English ones. Each is sent through the real stack as the first message of
-a new conversation (bot/e2e.py), like bench/e2e_eval.py, and scored the same way.
+Each answerable message of bench/e2e_eval.py's sets is rewritten in one form and sent
+through the real stack as the first message of a new conversation (bot/e2e.py), like
+bench/e2e_eval.py, and scored the same way. Forms:
 
-  .venv/bin/python bench/identifiers.py [--sets sample,ewallet] [--label after] [--labels before,after]
+  identifier  a phone number, an email or (on the sample shop) an order number added, in a
+              sentence picked by a seeded draw per message (`with_identifier`): "phí ship
+              bao nhiêu, sđt của mình là 0912 345 678"; without diacritics for messages
+              typed without them, in English for English ones
+  capitals    the whole message in capital letters: "PHÍ SHIP BAO NHIÊU"
 
-"before" is the code before bot/kb/identifiers.py, run from a checkout of it with this file
-copied in (`--results` pointing here). Results are kept per label in
-bench/results/identifiers_<label>_<set>.json; it prints one table and writes
-bench/identifiers.md.
+  .venv/bin/python bench/message_forms.py [--forms identifier,capitals] [--sets sample,ewallet]
+                                          [--label after] [--labels before,after]
+
+"before" is the code before a form's fix (identifier: bot/nlu/identifiers.py; capitals:
+bot/text/prepared.py reading a shouted message in lower case), run from a checkout of it
+with this file copied in (`--results` pointing here). Results are kept per form and label
+in bench/results/forms_<form>_<label>_<set>.json; it prints one table per form and writes
+bench/message_forms.md.
 """
 from __future__ import annotations
 
@@ -64,46 +68,51 @@ def with_identifier(text: str, variant: str, orders: bool) -> str:
     return template.format(q=text.rstrip(" ?.!"), phone=phone, email=email, order=order)
 
 
-def queries_csv(name: str, results: Path) -> Path:
-    """The set's answerable messages, each with an identifier, as a queries CSV."""
-    out = results / f"identifiers_queries_{name}.csv"
+FORMS = {
+    "identifier": lambda text, variant, name: with_identifier(text, variant, name == "sample"),
+    "capitals": lambda text, variant, name: text.upper(),
+}
+
+
+def queries_csv(form: str, name: str, results: Path) -> Path:
+    """The set's answerable messages in `form`, as a queries CSV."""
+    out = results / f"forms_{form}_queries_{name}.csv"
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["query", "expected_id", "variant", "original"])
         for q in read_queries_csv(SETS[name][1]):
             if q.expected_id:
-                writer.writerow([with_identifier(q.text, q.variant, name == "sample"),
-                                 q.expected_id, q.variant, q.text])
+                writer.writerow([FORMS[form](q.text, q.variant, name), q.expected_id, q.variant, q.text])
     return out
 
 
-def run(label: str, names, results: Path) -> None:
+def run(form: str, label: str, names, results: Path) -> None:
     results.mkdir(exist_ok=True)
     for name in names:
         corpus = SETS[name][0]
-        result = evaluate_e2e(str(queries_csv(name, results)), corpus_csv=str(corpus) if corpus else None)
-        (results / f"identifiers_{label}_{name}.json").write_text(
+        result = evaluate_e2e(str(queries_csv(form, name, results)), corpus_csv=str(corpus) if corpus else None)
+        (results / f"forms_{form}_{label}_{name}.json").write_text(
             json.dumps(result, ensure_ascii=False), encoding="utf-8")
-        print(f"{label} {name}: right {result['answerable_answered_right']:.3f}, "
+        print(f"{form} {label} {name}: right {result['answerable_answered_right']:.3f}, "
               f"wrong {result['all_answered_wrong']:.3f}", file=sys.stderr)
 
 
-def _originals(results: Path, name: str) -> dict:
-    """identifier-bearing message -> the set's message it was made from (sample halves)."""
-    with (results / f"identifiers_queries_{name}.csv").open(encoding="utf-8") as handle:
+def _originals(form: str, results: Path, name: str) -> dict:
+    """rewritten message -> the set's message it was made from (the sample's halves)."""
+    with (results / f"forms_{form}_queries_{name}.csv").open(encoding="utf-8") as handle:
         return {row["query"]: row["original"] for row in csv.DictReader(handle)}
 
 
-def table(results: Path, labels) -> str:
+def table(form: str, results: Path, labels) -> str:
     head = "| set | part | variant | n |" + "".join(
         f" {lab}: right | {lab}: wrong | {lab}: suggested right |" for lab in labels)
     lines = [head, "|" + "---|" * (4 + 3 * len(labels))]
     for name in SETS:
-        found = {lab: json.loads((results / f"identifiers_{lab}_{name}.json").read_text(encoding="utf-8"))
-                 for lab in labels if (results / f"identifiers_{lab}_{name}.json").exists()}
+        found = {lab: json.loads((results / f"forms_{form}_{lab}_{name}.json").read_text(encoding="utf-8"))
+                 for lab in labels if (results / f"forms_{form}_{lab}_{name}.json").exists()}
         if not found:
             continue
-        original = _originals(results, name)
+        original = _originals(form, results, name)
         for res in found.values():  # the sample's halves are those of the messages they came from
             for row in res["rows"]:
                 row["query"] = original.get(row["query"], row["query"])
@@ -113,22 +122,32 @@ def table(results: Path, labels) -> str:
     return "\n".join(lines)
 
 
+TITLES = {
+    "identifier": "A phone number, an email or an order number added",
+    "capitals": "The whole message in capital letters",
+}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--forms", default=",".join(FORMS), help="comma-separated: " + ",".join(FORMS))
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
     parser.add_argument("--label", default="after")
-    parser.add_argument("--labels", help="comma-separated labels the table shows (default: before,after)")
+    parser.add_argument("--labels", help="comma-separated labels the tables show (default: before,after)")
     parser.add_argument("--results", default=str(BENCH / "results"), help="where results are kept")
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args(argv)
     results = Path(args.results)
+    forms = [f for f in args.forms.split(",") if f]
     if not args.table_only:
-        run(args.label, [s for s in args.sets.split(",") if s], results)
-    text = table(results, (args.labels or "before,after").split(","))
-    (BENCH / "identifiers.md").write_text(
-        "# Questions with a phone number, an email or an order number, end to end\n\n"
-        "Produced by `bench/identifiers.py` (see its docstring): each answerable message of "
-        "bench/e2e_eval.py's sets with one identifier added, sent as the first message of a new "
+        for form in forms:
+            run(form, args.label, [s for s in args.sets.split(",") if s], results)
+    labels = (args.labels or "before,after").split(",")
+    text = "\n\n".join(f"## {TITLES[form]} ({form})\n\n{table(form, results, labels)}" for form in FORMS)
+    (BENCH / "message_forms.md").write_text(
+        "# Everyday forms of a question, end to end\n\n"
+        "Produced by `bench/message_forms.py` (see its docstring): each answerable message of "
+        "bench/e2e_eval.py's sets rewritten in one form, sent as the first message of a new "
         "conversation over REST to the real stack serving that set's corpus. Shares of the row's "
         "messages: answered right, answered wrong, suggested right (buttons that include the "
         "expected entry).\n\n" + text + "\n", encoding="utf-8")
