@@ -27,7 +27,8 @@ class PreparedText:
     original: str  # exactly as received: transcripts, token offsets
     normalized: str  # normalize(original)
     language: Optional[str]  # "vi" or "en" when the message itself says which; None for "ok", 👍
-    text: str  # normalized, abbreviations expanded unless English: for NLU and embeddings
+    text: str  # normalized (lower case if shouted), abbreviations expanded unless English:
+    # for NLU and embeddings
     shadow: str  # fold(text): diacritic-free, for matching customers who type without accents
     folded: str  # fold(original): the message as typed, without diacritics
 
@@ -43,10 +44,25 @@ class PreparedText:
         return segment(self.original)
 
 
+# A message with at least this many cased letters, nearly all capitals, is shouted.
+SHOUTED_MIN_LETTERS = 6
+SHOUTED_UPPER_SHARE = 0.8
+
+
+def unshouted(text: str) -> str:
+    """A message typed in capitals, in lower case: the embedder reads "PHÍ SHIP BAO NHIÊU"
+    far from "phí ship bao nhiêu" (bench/message_forms.md). Mixed case stays as it is: an
+    acronym ("COD", "OTP") or one word in capitals is not shouting."""
+    cased = [c for c in text if c.isupper() or c.islower()]
+    upper = sum(c.isupper() for c in cased)
+    shouted = len(cased) >= SHOUTED_MIN_LETTERS and upper >= SHOUTED_UPPER_SHARE * len(cased)
+    return text.lower() if shouted else text
+
+
 def prepare(text: str) -> PreparedText:
     """Normalise once, detect the language, expand abbreviations and fold."""
     normalized = normalize(text)
     language = detect_language(normalized, default=None, normalized=True)
-    expanded = expand_abbreviations(normalized, language=language or "vi")
+    expanded = expand_abbreviations(unshouted(normalized), language=language or "vi")
     return PreparedText(original=text, normalized=normalized, language=language, text=expanded,
                         shadow=fold_normalized(expanded), folded=fold_normalized(normalized))

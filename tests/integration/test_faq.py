@@ -29,6 +29,11 @@ def test_question_in_teencode_gets_the_faq_answer(customer):
     assert "300.000đ" in reply
 
 
+def test_question_in_capitals_gets_the_faq_answer(customer):
+    # Read as typed, the capitals made it "did you mean…" buttons (0.58 under the cut).
+    assert "20.000đ" in customer.says_text("PHÍ SHIP VỀ HÀ NỘI BAO NHIÊU VẬY SHOP")
+
+
 def test_english_question_gets_the_english_answer(customer):
     assert "Standard delivery" in customer.says_text("how much is delivery?")
 

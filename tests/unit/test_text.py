@@ -274,6 +274,27 @@ def test_typed_without_accents_matches_the_accented_message():
     assert not prepare("😂").typed_without_diacritics
 
 
+@pytest.mark.parametrize("shouted, typed", [
+    ("PHÍ SHIP VỀ HÀ NỘI BAO NHIÊU???", "phí ship về hà nội bao nhiêu???"),
+    ("SHOP ƠI SAO KO NHẬN DC MÃ OTP", "shop ơi sao ko nhận dc mã otp"),
+    ("PHI SHIP BAO NHIEU Z", "phi ship bao nhieu z"),
+    ("HOW MUCH IS DELIVERY TO HANOI", "how much is delivery to hanoi"),
+])
+def test_a_message_in_capitals_is_read_as_in_lower_case(shouted, typed):
+    loud, plain = prepare(shouted), prepare(typed)
+    assert (loud.text, loud.shadow, loud.language) == (plain.text, plain.shadow, plain.language)
+    assert loud.original == shouted  # the transcript keeps the capitals
+    assert prepare(unicodedata.normalize("NFD", shouted)).text == plain.text
+
+
+@pytest.mark.parametrize("text, word", [
+    ("có ship COD không", "COD"), ("Tôi muốn HUỶ đơn", "HỦY"), ("mã OTP", "OTP"), ("MOMO", "MOMO"),
+    ("VNPAY ok", "VNPAY"),
+])
+def test_acronyms_and_a_word_in_capitals_are_kept(text, word):
+    assert word in prepare(text).text.split()
+
+
 def test_an_english_message_keeps_its_words():
     p = prepare("k thanks, where is my order")
     assert p.language == "en"
