@@ -6,6 +6,7 @@ normalising, folding and detecting the language of the raw text again.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from typing import List, Optional, Tuple
@@ -27,8 +28,8 @@ class PreparedText:
     original: str  # exactly as received: transcripts, token offsets
     normalized: str  # normalize(original)
     language: Optional[str]  # "vi" or "en" when the message itself says which; None for "ok", 👍
-    text: str  # normalized (lower case if shouted), abbreviations expanded unless English:
-    # for NLU and embeddings
+    text: str  # normalized without emoji (lower case if shouted), abbreviations expanded
+    # unless English: for NLU and embeddings
     shadow: str  # fold(text): diacritic-free, for matching customers who type without accents
     folded: str  # fold(original): the message as typed, without diacritics
 
@@ -59,10 +60,30 @@ def unshouted(text: str) -> str:
     return text.lower() if shouted else text
 
 
+_EMOJI_JOINERS = "\ufe0f\u200d"  # variation selector-16 and the zero-width joiner of emoji sequences
+
+
+def _is_pictograph(c: str) -> bool:
+    """An emoji, a pictograph or an emoji's skin tone; not "^" or "`" (ASCII modifier symbols)."""
+    category = unicodedata.category(c)
+    return category == "So" or (category == "Sk" and ord(c) > 0x7F)
+
+
+def without_emoji(text: str) -> str:
+    """`text` without its emoji and pictographs: "phí ship bao nhiêu 😍😍" read as "phí ship
+    bao nhiêu" (an emoji moved the embedding off the question: bench/message_forms.md);
+    `text` itself when nothing else is left ("👍")."""
+    kept = "".join(c for c in text if c not in _EMOJI_JOINERS and not _is_pictograph(c))
+    if len(kept) == len(text):
+        return text
+    kept = " ".join(kept.split())
+    return kept if any(c.isalnum() for c in kept) else text
+
+
 def prepare(text: str) -> PreparedText:
     """Normalise once, detect the language, expand abbreviations and fold."""
     normalized = normalize(text)
     language = detect_language(normalized, default=None, normalized=True)
-    expanded = expand_abbreviations(unshouted(normalized), language=language or "vi")
+    expanded = expand_abbreviations(unshouted(without_emoji(normalized)), language=language or "vi")
     return PreparedText(original=text, normalized=normalized, language=language, text=expanded,
                         shadow=fold_normalized(expanded), folded=fold_normalized(normalized))

@@ -34,6 +34,11 @@ def test_question_in_capitals_gets_the_faq_answer(customer):
     assert "20.000đ" in customer.says_text("PHÍ SHIP VỀ HÀ NỘI BAO NHIÊU VẬY SHOP")
 
 
+def test_question_with_emoji_gets_the_faq_answer(customer):
+    # Read with its emoji, this one got "did you mean…" buttons (bench/message_forms.md).
+    assert "12 tháng" in customer.says_text("hàng mua ở shop bảo hành mấy tháng 😂😂😂")
+
+
 def test_english_question_gets_the_english_answer(customer):
     assert "Standard delivery" in customer.says_text("how much is delivery?")
 

@@ -147,7 +147,7 @@ def test_100kb_input_returns():
     chunk = "Tôi muốn huỷ đơn hàng ko dc 50k sao v??? đâuuuuu 😂 \u200b "
     big = (chunk * (100_000 // len(chunk) + 1))[:100_000]
     out = prepare(big)
-    assert "😂" in out.shadow  # emoji survive in the shadow
+    assert "😂" not in out.text and "😂" in out.original  # read without emoji, kept as typed
     assert "hủy đơn hàng" in out.text
     assert "huy don hang" in out.shadow
     assert detect_language(big) == "vi"
@@ -285,6 +285,16 @@ def test_a_message_in_capitals_is_read_as_in_lower_case(shouted, typed):
     assert (loud.text, loud.shadow, loud.language) == (plain.text, plain.shadow, plain.language)
     assert loud.original == shouted  # the transcript keeps the capitals
     assert prepare(unicodedata.normalize("NFD", shouted)).text == plain.text
+
+
+@pytest.mark.parametrize("with_emoji, typed", [
+    ("phí ship bao nhiêu 😊😊", "phí ship bao nhiêu"),
+    ("😍 shop ơi có trả góp ko", "shop ơi có trả góp ko"),
+    ("hàng lỗi 😡😡 muốn đổi 👨‍👩‍👧", "hàng lỗi muốn đổi"),
+    ("ok 👌🏻", "ok"),
+])
+def test_emoji_beside_words_are_not_read(with_emoji, typed):
+    assert prepare(with_emoji).text == prepare(typed).text
 
 
 @pytest.mark.parametrize("text, word", [
