@@ -9,13 +9,14 @@ bench/e2e_eval.py, and scored the same way. Forms:
               bao nhiêu, sđt của mình là 0912 345 678"; without diacritics for messages
               typed without them, in English for English ones
   capitals    the whole message in capital letters: "PHÍ SHIP BAO NHIÊU"
+  emoji       an emoji before or after it: "phí ship bao nhiêu 😍😍"
 
-  .venv/bin/python bench/message_forms.py [--forms identifier,capitals] [--sets sample,ewallet]
+  .venv/bin/python bench/message_forms.py [--forms identifier,capitals,emoji] [--sets sample,ewallet]
                                           [--label after] [--labels before,after]
 
-"before" is the code before a form's fix (identifier: bot/nlu/identifiers.py; capitals:
-bot/text/prepared.py reading a shouted message in lower case), run from a checkout of it
-with this file copied in (`--results` pointing here). Results are kept per form and label
+"before" is the code before a form's fix (identifier: bot/nlu/identifiers.py; capitals and
+emoji: bot/text/prepared.py reading a shouted message in lower case, and without emoji),
+run from a checkout of it with this file copied in (`--results` pointing here). Results are kept per form and label
 in bench/results/forms_<form>_<label>_<set>.json; it prints one table per form and writes
 bench/message_forms.md.
 """
@@ -68,9 +69,20 @@ def with_identifier(text: str, variant: str, orders: bool) -> str:
     return template.format(q=text.rstrip(" ?.!"), phone=phone, email=email, order=order)
 
 
+EMOJI = ["😊", "😍😍", "🥰", "🙏", "❤️", "😭", "🤔", "😂😂😂", "👍", "😡"]
+
+
+def with_emoji(text: str) -> str:
+    """`text` with an emoji after it (or, one time in three, before it), by a seeded draw."""
+    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    emoji = rng.choice(EMOJI)
+    return f"{emoji} {text}" if rng.random() < 1 / 3 else f"{text} {emoji}"
+
+
 FORMS = {
     "identifier": lambda text, variant, name: with_identifier(text, variant, name == "sample"),
     "capitals": lambda text, variant, name: text.upper(),
+    "emoji": lambda text, variant, name: with_emoji(text),
 }
 
 
@@ -125,6 +137,7 @@ def table(form: str, results: Path, labels) -> str:
 TITLES = {
     "identifier": "A phone number, an email or an order number added",
     "capitals": "The whole message in capital letters",
+    "emoji": "An emoji before or after the message",
 }
 
 
