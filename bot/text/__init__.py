@@ -7,9 +7,11 @@ the ones above it:
   abbreviations  expand_abbreviations ("ko dc" -> "không được")
   segmentation   segment (pyvi word segmentation, offsets into the original text)
   prepared       prepare(text) -> PreparedText: all of the above once per message
+  english_gloss  vietnamese_gloss: the Vietnamese of an English message's support words
 """
 
 from .abbreviations import expand_abbreviations
+from .english_gloss import vietnamese_gloss
 from .language import detect_language
 from .normalize import fold, normalize
 from .prepared import PreparedText, prepare
@@ -23,4 +25,5 @@ __all__ = [
     "PreparedText",
     "detect_language",
     "segment",
+    "vietnamese_gloss",
 ]

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import detect_language, expand_abbreviations, fold, normalize, prepare, segment
+from bot.text import detect_language, expand_abbreviations, fold, normalize, prepare, segment, vietnamese_gloss
 
 
 def nfd(s: str) -> str:
@@ -387,3 +387,20 @@ def test_short_or_ambiguous_input_returns_default(text):
     assert detect_language(text) == "vi"
     assert detect_language(text, default="vi") == "vi"
     assert detect_language(text, default="en") == "en"
+
+
+@pytest.mark.parametrize("english, vietnamese", [
+    ("I forgot my password", "quên mật khẩu"),
+    ("What's your phone number?", "số điện thoại"),  # the phrase, not "điện thoại" + "số"
+    ("Cancelled orders get refunded?", "hủy đơn hàng đặt nhận hoàn tiền"),  # inflected forms
+    ("I can’t log in", "không được đăng nhập"),  # curly apostrophe, a two-word verb
+    ("WHERE IS THE CLINIC", "ở đâu phòng khám"),
+])
+def test_english_support_words_read_in_vietnamese(english, vietnamese):
+    assert vietnamese_gloss(english) == vietnamese
+
+
+def test_a_gloss_leaves_out_what_it_does_not_know():
+    assert vietnamese_gloss("write me a poem about the sea") == ""
+    assert vietnamese_gloss("") == ""
+    assert vietnamese_gloss("mình quên mật khẩu") == ""  # Vietnamese is not English
