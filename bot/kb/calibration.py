@@ -21,7 +21,11 @@ match is possible, and all their similarities sit lower, but the margin still me
 English messages the dense model is unsure of still get suggestions when their best dense
 similarity reaches what only a few English off-topic messages reach (`english_floor`): their
 margins are small even when the right entry comes first, and "no reliable answer" left
-them with nothing (bench/e2e_eval.md, stop 19).
+them with nothing (bench/e2e_eval.md, stop 19). Against a corpus with no English, an
+English message is read through its Vietnamese gloss too (bot/text/english_gloss); when the
+dense ranking and the gloss's lexical ranking agree on the top entry, a lower answer cut
+applies (`english_agree_p`): on the tune sets that agreement never happened for an
+off-topic English message and was right for 42 of 43 English questions.
 The bot answers when P is at or above `answer_p`, the lowest level at which at most
 `max_wrong` of the in-domain wrong answers (misses, left-out entries) and at most
 `max_offtopic_answered` of the off-topic messages would be answered; it offers suggestions
@@ -44,10 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.kb.search import KnowledgeBase
 
 # Bump when the features, the model or the fused scores it is fitted on change: indexes are
-# then rebuilt. 5: english_floor; 4: BM25 on the answers of plain FAQs
+# then rebuilt. 6: english_agree_p and the English gloss; 5: english_floor; 4: BM25 on the answers of plain FAQs
 # (search.KnowledgeBase.answer_share); 3 was a reverted branch's, so that an index it built
 # is not taken for this one.
-DECISION_VERSION = 5
+DECISION_VERSION = 6
 # Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md).
 MAX_WRONG = 0.1
 MAX_OFFTOPIC_ANSWERED = 0.05
@@ -57,6 +61,11 @@ MAX_OFFTOPIC_SUGGESTED = 0.3
 # bench/english_floor.md: 0.3 gave suggestions to 6 of its 12 English out-of-scope
 # messages, 0.1 to 1, for 16 instead of 18 English questions offered their entry).
 ENGLISH_OFFTOPIC_SUGGESTED = 0.1
+# The answer cut of an English message whose dense and gloss rankings agree, against a corpus
+# with no English (hotro.yml kb.decision.english_agree_p; chosen on the tune sets in
+# bench/english_agree.md: 0.4 answered 25 instead of 16 of the e-wallet's 54 English
+# questions, with 7 instead of 2 answered when their entry was left out of the FAQ).
+ENGLISH_AGREE_P = 0.4
 FEATURES = ("score", "margin", "agree", "dense_margin")
 # Measured on the tune sets (bench/e2e_eval.md): more features (the top's dense and lexical
 # parts, the dense top similarity and z-score) answered fewer messages at the same error.
@@ -124,6 +133,7 @@ class DecisionModel:
     dense: Logit
     suggest_floor: float  # a suggestion's fused score must reach this (off-topic level)
     english_floor: float = 1.0  # an English message whose best dense similarity reaches this gets suggestions
+    english_agree_p: float = ENGLISH_AGREE_P  # English answer cut when dense and gloss rankings agree
     stats: Dict[str, Any] = field(default_factory=dict)
     version: int = DECISION_VERSION
 
@@ -132,9 +142,13 @@ class DecisionModel:
             return float(self.dense.probability(features[list(DENSE_FEATURES)])[0])
         return float(self.full.probability(features[list(FULL_FEATURES)])[0])
 
-    def cuts(self, english: bool = False) -> Tuple[float, float]:
-        model = self.dense if english else self.full
-        return model.answer_p, model.suggest_p
+    def cuts(self, english: bool = False, gloss_agrees: bool = False) -> Tuple[float, float]:
+        """(answer, suggest) cuts; `gloss_agrees`: an English message's dense ranking and its
+        gloss's lexical ranking have the same top entry (a corpus with no English)."""
+        if not english:
+            return self.full.answer_p, self.full.suggest_p
+        answer_p = min(self.dense.answer_p, self.english_agree_p) if gloss_agrees else self.dense.answer_p
+        return answer_p, min(self.dense.suggest_p, answer_p)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -144,7 +158,8 @@ class DecisionModel:
         if not d or d.get("version") != DECISION_VERSION:
             return None
         return cls(full=Logit(**d["full"]), dense=Logit(**d["dense"]), suggest_floor=d["suggest_floor"],
-                   english_floor=d["english_floor"], stats=d.get("stats") or {}, version=d["version"])
+                   english_floor=d["english_floor"], english_agree_p=d["english_agree_p"],
+                   stats=d.get("stats") or {}, version=d["version"])
 
 
 def decision_features(score: np.ndarray, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
@@ -315,7 +330,8 @@ def _fit_cut(x: np.ndarray, y: np.ndarray, off: np.ndarray, max_wrong: float,
 def fit_simulation(sim: Simulation, max_wrong: float = MAX_WRONG,
                    max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
                    max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED,
-                   english_offtopic_suggested: float = ENGLISH_OFFTOPIC_SUGGESTED) -> DecisionModel:
+                   english_offtopic_suggested: float = ENGLISH_OFFTOPIC_SUGGESTED,
+                   english_agree_p: float = ENGLISH_AGREE_P) -> DecisionModel:
     off = sim.kinds == "off_topic"
     cuts = (max_wrong, max_offtopic_answered, max_offtopic_suggested)
     full = _fit_cut(sim.x[:, list(FULL_FEATURES)], sim.y, off, *cuts)
@@ -333,17 +349,17 @@ def fit_simulation(sim: Simulation, max_wrong: float = MAX_WRONG,
              "max_offtopic_suggested": max_offtopic_suggested,
              "english_offtopic_suggested": english_offtopic_suggested}
     return DecisionModel(full=full, dense=dense, suggest_floor=floor, english_floor=english_floor,
-                         stats=stats)
+                         english_agree_p=english_agree_p, stats=stats)
 
 
 def fit_decision(kb: "KnowledgeBase", max_wrong: float = MAX_WRONG,
                  max_offtopic_answered: float = MAX_OFFTOPIC_ANSWERED,
                  max_offtopic_suggested: float = MAX_OFFTOPIC_SUGGESTED,
                  english_offtopic_suggested: float = ENGLISH_OFFTOPIC_SUGGESTED,
-                 max_queries: int = 1200) -> DecisionModel:
+                 english_agree_p: float = ENGLISH_AGREE_P, max_queries: int = 1200) -> DecisionModel:
     """Simulate customers against `kb` and fit its DecisionModel (see the module docstring)."""
     return fit_simulation(simulate(kb, max_queries), max_wrong, max_offtopic_answered, max_offtopic_suggested,
-                          english_offtopic_suggested)
+                          english_offtopic_suggested, english_agree_p)
 
 
 def decision_policy(kb_settings: Dict[str, Any]) -> Dict[str, float]:
@@ -352,7 +368,8 @@ def decision_policy(kb_settings: Dict[str, Any]) -> Dict[str, float]:
             "max_offtopic_answered": float(d.get("max_offtopic_answered", MAX_OFFTOPIC_ANSWERED)),
             "max_offtopic_suggested": float(d.get("max_offtopic_suggested", MAX_OFFTOPIC_SUGGESTED)),
             "english_offtopic_suggested": float(d.get("english_offtopic_suggested",
-                                                      ENGLISH_OFFTOPIC_SUGGESTED))}
+                                                      ENGLISH_OFFTOPIC_SUGGESTED)),
+            "english_agree_p": float(d.get("english_agree_p", ENGLISH_AGREE_P))}
 
 
 __all__ = ["DecisionModel", "Logit", "Simulation", "simulate", "fit_simulation", "fit_decision", "decision_policy", "decision_features",

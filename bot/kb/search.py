@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from bot.kb.calibration import (DECISION_VERSION, DecisionModel, decision_features, decision_policy,
+from bot.kb.calibration import (DECISION_VERSION, FEATURES, DecisionModel, decision_features, decision_policy,
                                 fit_decision)
 from bot.kb.corpus import Entry
 from bot.embedders import Embedder, load_embedder
@@ -41,7 +41,7 @@ from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_PASSAGE_EN, KIND_PASSAGE
                           IndexData, IndexParams, build_in_memory)
 from bot.kb.index_store import IndexMismatchError, load_index
 from bot.kb.lexical import BM25, DiacriticRestorer, entry_lexical, fold_terms, restorer_texts, word_terms
-from bot.text import PreparedText, prepare
+from bot.text import PreparedText, prepare, vietnamese_gloss
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,9 @@ class SearchParams:
     w_english: float = 0.25
     lexical: float = 0.3  # share of the lexical score in the fused score
     lexical_english: float = 0.3  # English message: share of BM25 on the entries' English text
+    # English message, corpus without English: share of BM25 on the Vietnamese of its words
+    # (bot/text/english_gloss)
+    lexical_gloss: float = 0.3
     lexical_words: float = 0.0  # share of BM25 on segmented Vietnamese words
     lexical_answer: float = 0.0  # share of BM25 on the entries' Vietnamese answers
     # ...in a corpus of plain FAQs (no phrasings), scaled by its share of entries without
@@ -81,6 +84,7 @@ class SearchParams:
             w_english=float(dense.get("english", d.w_english)),
             lexical=float(fusion.get("lexical", d.lexical)),
             lexical_english=float(fusion.get("lexical_english", d.lexical_english)),
+            lexical_gloss=float(fusion.get("lexical_gloss", d.lexical_gloss)),
             lexical_words=float(fusion.get("lexical_words", d.lexical_words)),
             lexical_answer=float(fusion.get("lexical_answer", d.lexical_answer)),
             lexical_answer_plain=float(fusion.get("lexical_answer_plain", d.lexical_answer_plain)),
@@ -141,6 +145,8 @@ class QueryScores:
     english: np.ndarray
     lex_fold: np.ndarray
     lex_words: Optional[np.ndarray]
+    # an English message's: BM25 on the entries' English text, or on the Vietnamese of its
+    # words (its gloss) when the corpus has no English
     lex_english: Optional[np.ndarray]
     lex_answer: Optional[np.ndarray]
     language: str
@@ -327,9 +333,21 @@ class KnowledgeBase:
         lex_english = None
         if lang == "en" and self._bm25_english is not None and p.lexical_english > 0:
             lex_english = self._bm25_english.scores(fold_terms(query.message, english=True))[cand]
+        elif lang == "en" and self._bm25_english is None and p.lexical_gloss > 0:
+            lex_english = self._gloss_scores(query.message.text, cand)
         lex_answer = None if lex_answer_all is None else lex_answer_all[cand]
         return QueryScores(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english,
                            lex_answer, lang, query.restored)
+
+    def _gloss_scores(self, text: str, cand: np.ndarray) -> np.ndarray:
+        """BM25 of the Vietnamese gloss of an English message on the questions and answers,
+        mixed as for a Vietnamese message."""
+        terms = fold_terms(vietnamese_gloss(text))
+        lexical = self._bm25_fold.scores(terms)[cand]
+        share = self.answer_share()
+        if share > 0:
+            lexical = (1 - share) * lexical + share * self._bm25_answer.scores(terms)[cand]
+        return lexical
 
     def _candidates(self, q: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         k = self.params.candidates
@@ -394,12 +412,14 @@ class KnowledgeBase:
         answer_share = self.answer_share(p)
         if ch.lex_answer is not None and answer_share > 0:
             lexical = (1 - answer_share) * lexical + answer_share * ch.lex_answer
+        if ch.language == "en" and self._bm25_english is None:
+            # English words cannot match a corpus with no English: the Vietnamese of its
+            # words can (bench/kb_ranking.md).
+            if ch.lex_english is None:
+                return dense, dense, np.zeros_like(dense)
+            return (1 - p.lexical_gloss) * dense + p.lexical_gloss * ch.lex_english, dense, ch.lex_english
         if ch.lex_english is not None and p.lexical_english > 0:
             lexical = (1 - p.lexical_english) * lexical + p.lexical_english * ch.lex_english
-        elif ch.language == "en" and self._bm25_english is None:
-            # English words cannot match a corpus with no English: lexical is only noise there
-            # (bench/kb_ranking.md, English rows of the tune set: dense 0.796, hybrid 0.778).
-            return dense, dense, np.zeros_like(dense)
         score = (1 - p.lexical) * dense + p.lexical * lexical
         return score, dense, lexical
 
@@ -425,17 +445,23 @@ class KnowledgeBase:
         """Answer with the best entry, suggest a few, or abstain: with the index's calibrated
         model when it has one (calibration.py), else with the fixed thresholds. `embedded`:
         as in `scores`."""
-        p = self.params
         if _blank(query) or not self.entries:
             return Decision("abstain", [])
-        ch, score, dense, lexical = self._scored(self.query(query, language), embedded)
+        return self.decide_scored(*self._scored(self.query(query, language), embedded))
+
+    def decide_scored(self, ch: QueryScores, score: np.ndarray, dense: np.ndarray,
+                      lexical: np.ndarray) -> Decision:
+        """`decide` on a query's fused candidate scores (an evaluation may leave some out)."""
+        p = self.params
         hits = self._hits(ch, self.entries, score, dense, lexical, max(p.suggestions, 2))
         if self.decision_model is None:
             return decide_from_hits(hits, p)
         model = self.decision_model
         english = ch.language == "en"
-        confidence = model.probability(decision_features(score, dense, lexical), english)
-        return decide_calibrated(hits, confidence, model.cuts(english),
+        features = decision_features(score, dense, lexical)
+        confidence = model.probability(features, english)
+        gloss_agrees = english and self._bm25_english is None and bool(features[FEATURES.index("agree")])
+        return decide_calibrated(hits, confidence, model.cuts(english, gloss_agrees),
                                  0.0 if english else model.suggest_floor, p,
                                  english and len(dense) > 0 and float(dense.max()) >= model.english_floor)
 

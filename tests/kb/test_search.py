@@ -184,3 +184,34 @@ def test_an_english_question_on_a_vietnamese_only_faq_gets_suggestions_not_nothi
     for message in ("write me a poem about the sea", "what's the capital of France?",
                     "recommend a good movie"):
         assert kb.decide(message).kind == "abstain", message
+
+
+def test_an_english_question_to_a_vietnamese_only_faq_is_read_through_its_gloss(kb_settings):
+    """English words match nothing in a Vietnamese-only FAQ; the Vietnamese of its support
+    words does ("top up" -> "nạp tiền", "wallet" -> "ví"), and lifts the right entry first."""
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
+    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    message = "how can I top up my wallet?"
+    hits = kb.search(message, k=3)
+    assert hits[0].entry_id == "topup" and hits[0].lexical > 0
+    without = kb.with_params(replace(kb.params, lexical_gloss=0.0))
+    assert without.search(message, k=1)[0].entry_id != "topup"  # the dense ranking alone
+    assert kb.search("I forgot my password, how do I reset it?", k=1)[0].entry_id == "password"
+
+
+def test_english_is_answered_at_a_lower_cut_when_its_gloss_agrees(kb_settings):
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
+    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    model = kb.decision_model
+    assert model.english_agree_p == kb_settings["kb"]["decision"]["english_agree_p"]
+    assert model.cuts(english=True, gloss_agrees=True)[0] == min(model.cuts(english=True)[0], model.english_agree_p)
+    assert model.cuts(english=False, gloss_agrees=True) == model.cuts(english=False)
+    message = "how do I withdraw money to my bank account?"
+    confidence = kb.decide(message).confidence
+    model.english_agree_p = confidence - 0.01
+    decision = kb.decide(message)
+    assert decision.kind == "answer" and decision.hits[0].entry_id == "withdraw"
+    model.english_agree_p = confidence + 0.01
+    assert kb.decide(message).kind == "suggest"
+    model.english_agree_p = 0.0  # off-topic English has no gloss that agrees: still nothing
+    assert kb.decide("write me a poem about the sea").kind == "abstain"
