@@ -460,8 +460,11 @@ class KnowledgeBase:
         english = ch.language == "en"
         features = decision_features(score, dense, lexical)
         confidence = model.probability(features, english)
-        gloss_agrees = english and self._bm25_english is None and bool(features[FEATURES.index("agree")])
-        return decide_calibrated(hits, confidence, model.cuts(english, gloss_agrees),
+        gloss = english and self._bm25_english is None
+        cuts = model.cuts(english, gloss and bool(features[FEATURES.index("agree")]))
+        if gloss and int(np.argmax(score)) != int(np.argmax(dense)):
+            cuts = (float("inf"), cuts[1])  # the dense model's confidence is in another entry
+        return decide_calibrated(hits, confidence, cuts,
                                  0.0 if english else model.suggest_floor, p,
                                  english and len(dense) > 0 and float(dense.max()) >= model.english_floor)
 

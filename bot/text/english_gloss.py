@@ -91,7 +91,8 @@ ENGLISH_GLOSS: Dict[str, str] = {
     "borrow": "vay", "credit": "tín dụng", "later": "sau", "pay later": "trả sau",
     "overdue": "quá hạn", "penalty": "phạt", "fine": "phạt", "minimum": "tối thiểu",
     "maximum": "tối đa", "max": "tối đa", "limit": "hạn mức giới hạn", "cap": "hạn mức",
-    "percent": "phần trăm", "commission": "phí hoa hồng",
+    "percent": "phần trăm", "commission": "phí hoa hồng", "bonus": "thưởng",
+    "reward": "thưởng", "refer": "giới thiệu", "referral": "giới thiệu", "invite": "mời giới thiệu",
     # --- banking, cards, wallets ----------------------------------------------------------
     "bank": "ngân hàng", "bank account": "tài khoản ngân hàng", "card": "thẻ",
     "credit card": "thẻ tín dụng", "debit card": "thẻ ghi nợ", "visa": "visa",

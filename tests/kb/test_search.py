@@ -215,3 +215,17 @@ def test_english_is_answered_at_a_lower_cut_when_its_gloss_agrees(kb_settings):
     assert kb.decide(message).kind == "suggest"
     model.english_agree_p = 0.0  # off-topic English has no gloss that agrees: still nothing
     assert kb.decide("write me a poem about the sea").kind == "abstain"
+
+
+def test_english_is_not_answered_with_an_entry_its_dense_ranking_does_not_put_first(kb_settings):
+    """The dense model's confidence is in the dense ranking's top entry: when the gloss lifts
+    another entry first, the customer gets the entries to choose from, not an answer."""
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
+    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    kb.decision_model.dense.answer_p = 0.0  # every English message would be answered
+    message = "how can I top up my wallet?"
+    ch, score, dense, _ = kb._scored(kb.query(message), None)
+    assert np.argmax(score) != np.argmax(dense)  # the gloss put "topup" first, the embedding did not
+    decision = kb.decide(message)
+    assert decision.kind == "suggest" and decision.hits[0].entry_id == "topup"
+    assert kb.decide("I forgot my password").kind == "answer"
