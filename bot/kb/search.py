@@ -341,13 +341,16 @@ class KnowledgeBase:
 
     def _gloss_scores(self, text: str, cand: np.ndarray) -> np.ndarray:
         """BM25 of the Vietnamese gloss of an English message on the questions and answers,
-        mixed as for a Vietnamese message."""
-        terms = fold_terms(vietnamese_gloss(text))
+        mixed as for a Vietnamese message, and weighed by the share of the message the gloss
+        covers: "what student clubs are there" glossed as "sinh viên" alone must not outrank
+        the embedding."""
+        gloss = vietnamese_gloss(text)
+        terms = fold_terms(gloss.text)
         lexical = self._bm25_fold.scores(terms)[cand]
         share = self.answer_share()
         if share > 0:
             lexical = (1 - share) * lexical + share * self._bm25_answer.scores(terms)[cand]
-        return lexical
+        return gloss.known * lexical
 
     def _candidates(self, q: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         k = self.params.candidates

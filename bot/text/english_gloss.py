@@ -13,9 +13,9 @@ not from any evaluation set.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
-__all__ = ["ENGLISH_GLOSS", "vietnamese_gloss"]
+__all__ = ["ENGLISH_GLOSS", "Gloss", "vietnamese_gloss"]
 
 # English (lower case, lemma) -> Vietnamese. Phrases are matched before their words.
 ENGLISH_GLOSS: Dict[str, str] = {
@@ -201,8 +201,24 @@ ENGLISH_GLOSS: Dict[str, str] = {
 # Word forms that reach a lemma above: plurals, past tenses, -ing.
 _SUFFIXES: Tuple[Tuple[str, str], ...] = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"),
                                           ("ed", ""), ("ed", "e"), ("es", ""), ("s", ""))
+# Words that carry no topic: they neither count as known nor as missing.
+_FUNCTION_WORDS = frozenset("""
+    a an the is are was were be been being am do does did doing have has had to of in on at for
+    with from by about as into it its this that these those there here and or but if so could
+    would will should shall may might what who whom how i me my mine we us our you your he she
+    they them their him her his please thanks thank hi hello just some any get got
+""".split())
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _LONGEST = max(len(k.split()) for k in ENGLISH_GLOSS)
+
+
+class Gloss(NamedTuple):
+    text: str  # the Vietnamese of the words the list knows, in the message's order
+    known: float  # the share of the message's topic words the list knows (0 when it has none)
+
+
+def _is_topic(word: str) -> bool:
+    return word.split("'")[0] not in _FUNCTION_WORDS  # "what's" is "what"
 
 
 def _lemma(word: str) -> str | None:
@@ -216,11 +232,13 @@ def _lemma(word: str) -> str | None:
     return None
 
 
-def vietnamese_gloss(text: str) -> str:
-    """The Vietnamese of the English words and phrases of `text` that the list knows,
-    in order; phrases win over their words ("phone number" is "số điện thoại")."""
+def vietnamese_gloss(text: str) -> Gloss:
+    """The Vietnamese of the English words and phrases of `text` that the list knows, and how
+    much of the message that covers; phrases win over their words ("phone number" is
+    "số điện thoại")."""
     tokens = _TOKEN.findall(text.lower().replace("’", "'"))
     out: List[str] = []
+    known = 0
     i = 0
     while i < len(tokens):
         for n in range(min(_LONGEST, len(tokens) - i), 0, -1):
@@ -231,8 +249,10 @@ def vietnamese_gloss(text: str) -> str:
                 key = " ".join(words[:-1] + [last]) if last else None
             if key and key in ENGLISH_GLOSS:
                 out.append(ENGLISH_GLOSS[key])
+                known += sum(1 for w in words if _is_topic(w))
                 i += n
                 break
         else:
             i += 1
-    return " ".join(out)
+    topic = sum(1 for w in tokens if _is_topic(w))
+    return Gloss(" ".join(out), known / topic if topic else 0.0)

@@ -397,10 +397,12 @@ def test_short_or_ambiguous_input_returns_default(text):
     ("WHERE IS THE CLINIC", "ở đâu phòng khám"),
 ])
 def test_english_support_words_read_in_vietnamese(english, vietnamese):
-    assert vietnamese_gloss(english) == vietnamese
+    gloss = vietnamese_gloss(english)
+    assert gloss.text == vietnamese and gloss.known == 1.0
 
 
-def test_a_gloss_leaves_out_what_it_does_not_know():
-    assert vietnamese_gloss("write me a poem about the sea") == ""
-    assert vietnamese_gloss("") == ""
-    assert vietnamese_gloss("mình quên mật khẩu") == ""  # Vietnamese is not English
+def test_a_gloss_leaves_out_what_it_does_not_know_and_says_how_much_that_is():
+    assert vietnamese_gloss("write me a poem about the sea") == ("", 0.0)
+    assert vietnamese_gloss("what student clubs are there?") == ("sinh viên", 0.5)
+    assert vietnamese_gloss("") == ("", 0.0)
+    assert vietnamese_gloss("mình quên mật khẩu").text == ""  # Vietnamese is not English
