@@ -137,6 +137,19 @@ def test_an_english_question_gets_the_vietnamese_answer_and_is_told_why(bakery):
     assert vietnamese == [answer_of("Có làm bánh cưới không?")], vietnamese  # no note in Vietnamese
 
 
+@pytest.mark.parametrize("message,question", [
+    ("can I pay by bank transfer?", "Thanh toán bằng cách nào?"),
+    ("is there parking for motorbikes?", "Có chỗ đậu xe không?"),
+])
+def test_an_english_question_is_answered_through_its_vietnamese_gloss(bakery, message, question):
+    """English against the Vietnamese-only sheet: the embedding alone is unsure (it offered
+    buttons); "pay" -> "thanh toán", "parking" -> "gửi xe đỗ xe" agree with it, so the customer
+    gets the answer."""
+    stack, _, _ = bakery
+    reply = [m.get("text") for m in Customer(stack).say(message)]
+    assert reply == ["Sorry, this answer is only written in Vietnamese for now:", answer_of(question)], reply
+
+
 def test_an_off_topic_question_is_refused_in_the_bakerys_name_not_a_shops(bakery):
     stack, _, _ = bakery
     reply = Customer(stack).says_text("hôm nay thời tiết hà nội thế nào")
