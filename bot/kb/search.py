@@ -465,11 +465,10 @@ class KnowledgeBase:
         confidence = model.probability(features, english)
         gloss = english and self._bm25_english is None
         cuts = model.cuts(english, gloss and bool(features[FEATURES.index("agree")]))
-        if gloss and int(np.argmax(score)) != int(np.argmax(dense)):
-            cuts = (float("inf"), cuts[1])  # the dense model's confidence is in another entry
-        return decide_calibrated(hits, confidence, cuts,
-                                 0.0 if english else model.suggest_floor, p,
-                                 english and len(dense) > 0 and float(dense.max()) >= model.english_floor)
+        return decide_calibrated(hits, confidence, cuts, 0.0 if english else model.suggest_floor, p,
+                                 english and len(dense) > 0 and float(dense.max()) >= model.english_floor,
+                                 # the dense model's confidence is in the dense ranking's top entry
+                                 may_answer=not gloss or int(np.argmax(score)) == int(np.argmax(dense)))
 
 
 def _blank(query: Union[str, PreparedText]) -> bool:
@@ -491,15 +490,17 @@ def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
 
 
 def decide_calibrated(hits: List[Hit], confidence: float, cuts: Tuple[float, float],
-                      floor: float, p: SearchParams, in_domain: bool = False) -> Decision:
+                      floor: float, p: SearchParams, in_domain: bool = False,
+                      may_answer: bool = True) -> Decision:
     """`cuts`: the answer and suggest levels of `confidence`; `floor`: the fused score a
     suggestion needs (none for English against the dense model: its scores sit lower);
     `in_domain`: suggest even under the suggest level (an English message close to the
-    corpus, calibration.DecisionModel.english_floor)."""
+    corpus, calibration.DecisionModel.english_floor); `may_answer` False: suggest at most
+    (the confidence is not about the top entry)."""
     answer_p, suggest_p = cuts
     if not hits:
         return Decision("abstain", [], confidence)
-    if confidence >= answer_p:
+    if confidence >= answer_p and may_answer:
         return Decision("answer", hits[:1], confidence)
     offered = [h for h in hits[: p.suggestions] if h.score >= floor]
     if (confidence >= suggest_p or in_domain) and offered:
