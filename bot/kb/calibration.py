@@ -51,9 +51,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.kb.search import KnowledgeBase
 
 # Bump when the features, the model or the fused scores it is fitted on change: indexes are
-# then rebuilt. 6: english_agree_p and the English gloss; 5: english_floor; 4: BM25 on the answers of plain FAQs
-# (search.KnowledgeBase.answer_share); 3 was a reverted branch's, so that an index it built
-# is not taken for this one.
+# then rebuilt. 6: english_agree_p and the English gloss; 5: english_floor; 4: BM25 on the
+# answers of plain FAQs (search.KnowledgeBase.answer_share); 3 was a reverted branch's, so
+# that an index it built is not taken for this one.
 DECISION_VERSION = 6
 # Product policies (hotro.yml kb.decision), chosen on the tune sets (bench/e2e_eval.md).
 MAX_WRONG = 0.1

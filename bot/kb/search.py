@@ -409,18 +409,18 @@ class KnowledgeBase:
         p = params or self.params
         total = (p.w_question + p.w_answer + p.w_english) or 1.0
         dense = (p.w_question * ch.question + p.w_answer * ch.answer + p.w_english * ch.english) / total
-        lexical = ch.lex_fold
-        if ch.lex_words is not None and p.lexical_words > 0:
-            lexical = (1 - p.lexical_words) * lexical + p.lexical_words * ch.lex_words
-        answer_share = self.answer_share(p)
-        if ch.lex_answer is not None and answer_share > 0:
-            lexical = (1 - answer_share) * lexical + answer_share * ch.lex_answer
         if ch.language == "en" and self._bm25_english is None:
             # English words cannot match a corpus with no English: the Vietnamese of its
             # words can (bench/kb_ranking.md).
             if ch.lex_english is None:
                 return dense, dense, np.zeros_like(dense)
             return (1 - p.lexical_gloss) * dense + p.lexical_gloss * ch.lex_english, dense, ch.lex_english
+        lexical = ch.lex_fold
+        if ch.lex_words is not None and p.lexical_words > 0:
+            lexical = (1 - p.lexical_words) * lexical + p.lexical_words * ch.lex_words
+        answer_share = self.answer_share(p)
+        if ch.lex_answer is not None and answer_share > 0:
+            lexical = (1 - answer_share) * lexical + answer_share * ch.lex_answer
         if ch.lex_english is not None and p.lexical_english > 0:
             lexical = (1 - p.lexical_english) * lexical + p.lexical_english * ch.lex_english
         score = (1 - p.lexical) * dense + p.lexical * lexical
