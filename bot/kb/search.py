@@ -236,8 +236,12 @@ class KnowledgeBase:
             docs = [entry_lexical(e) for e in self.entries]
         self._bm25_fold = BM25([d["fold"] for d in docs])
         self._bm25_answer = BM25([d.get("answer") or [] for d in docs])
-        has_english = any(d["en"] for d in docs)
-        self._bm25_english = BM25([d["en"] for d in docs]) if has_english else None
+        english_entries = sum(1 for d in docs if d["en"])
+        self._bm25_english = BM25([d["en"] for d in docs]) if english_entries else None
+        # An English message is read through its Vietnamese gloss unless every entry has
+        # English of its own: with English on some entries only, BM25 on it alone pulled
+        # English messages to those entries (bench/english_agree.md, the partly English rows).
+        self._gloss_applies = english_entries < len(docs)
         self._bm25_words: Optional[BM25] = None
         self._words_lock = threading.Lock()
 
@@ -333,8 +337,9 @@ class KnowledgeBase:
         lex_english = None
         if lang == "en" and self._bm25_english is not None and p.lexical_english > 0:
             lex_english = self._bm25_english.scores(fold_terms(query.message, english=True))[cand]
-        elif lang == "en" and self._bm25_english is None and p.lexical_gloss > 0:
-            lex_english = self._gloss_scores(query.message.text, cand)
+        if lang == "en" and self._gloss_applies and p.lexical_gloss > 0:
+            gloss = self._gloss_scores(query.message.text, cand)
+            lex_english = gloss if lex_english is None else np.maximum(lex_english, gloss)
         lex_answer = None if lex_answer_all is None else lex_answer_all[cand]
         return QueryScores(cand, question, answer, english, lex_fold_all[cand], lex_words, lex_english,
                            lex_answer, lang, query.restored)
@@ -409,8 +414,8 @@ class KnowledgeBase:
         p = params or self.params
         total = (p.w_question + p.w_answer + p.w_english) or 1.0
         dense = (p.w_question * ch.question + p.w_answer * ch.answer + p.w_english * ch.english) / total
-        if ch.language == "en" and self._bm25_english is None:
-            # English words cannot match a corpus with no English: the Vietnamese of its
+        if ch.language == "en" and self._gloss_applies:
+            # English words cannot match the entries with no English: the Vietnamese of its
             # words can (bench/kb_ranking.md).
             if ch.lex_english is None:
                 return dense, dense, np.zeros_like(dense)
@@ -463,8 +468,10 @@ class KnowledgeBase:
         english = ch.language == "en"
         features = decision_features(score, dense, lexical)
         confidence = model.probability(features, english)
-        gloss = english and self._bm25_english is None
-        cuts = model.cuts(english, gloss and bool(features[FEATURES.index("agree")]))
+        gloss = english and self._gloss_applies
+        # the lower cut on agreement was measured on corpora with no English at all
+        agrees = gloss and self._bm25_english is None and bool(features[FEATURES.index("agree")])
+        cuts = model.cuts(english, agrees)
         return decide_calibrated(hits, confidence, cuts, 0.0 if english else model.suggest_floor, p,
                                  english and len(dense) > 0 and float(dense.max()) >= model.english_floor,
                                  # the dense model's confidence is in the dense ranking's top entry

@@ -232,3 +232,16 @@ def test_english_is_not_answered_with_an_entry_its_dense_ranking_does_not_put_fi
     # answer win over the classifier's "out of scope", bot/nlu/faq_router.route)
     assert decision.near_answer
     assert kb.decide("I forgot my password").kind == "answer"
+
+
+def test_an_faq_with_english_on_some_entries_still_reads_the_gloss_for_the_others(kb_settings):
+    """An editor translated one entry: English BM25 on that entry alone pulled English
+    messages to it; the other entries are still found through the gloss."""
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[],
+                     answer_en="Withdraw your balance, then go to Settings > Close account." if i == "close" else "")
+               for i, q, a in PLAIN_FAQ]
+    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    for message, expected in (("how can I top up my wallet?", "topup"),
+                              ("I forgot my password, how do I reset it?", "password"),
+                              ("I want to close my account", "close")):
+        assert kb.search(message, k=1)[0].entry_id == expected, message
