@@ -69,7 +69,7 @@ def rank_set(name: str, entries=None, queries=None):
         ch = kb.scores(q.text, all_entries=True)
         score, dense, lexical = kb.fuse(ch)
         before = kb.fuse(ch, without)[0]
-        glossless = kb.fuse(kb.with_params(no_gloss).scores(q.text, all_entries=True), no_gloss)[0]
+        glossless = kb.fuse(ch, no_gloss)[0]
         for mode, values in (("hybrid", score), ("dense", dense), ("lexical", lexical), ("before", before),
                              ("no_gloss", glossless)):
             order = [kb.entries[ch.candidates[i]].id for i in np.argsort(-values, kind="stable")[:3]]

@@ -134,10 +134,15 @@ PLAIN_FAQ = [
 ]
 
 
-def _plain_kb(kb_settings, phrased=()):
-    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a,
+def _plain_kb(kb_settings, phrased=(), calibrated=False, english=None):
+    """PLAIN_FAQ as a knowledge base; `phrased`: entries given a phrasing; `english`: entry
+    id -> English answer; `calibrated`: with the shipped calibrated decision."""
+    english = english or {}
+    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, answer_en=english.get(i),
                      phrasings=[f"hỏi về {q.lower()}"] if i in phrased else [])
                for i, q, a in PLAIN_FAQ]
+    if calibrated:
+        return KnowledgeBase.from_entries(entries, settings=kb_settings)
     settings = {**kb_settings, "kb": {**kb_settings["kb"], "decision": {"calibrated": False}}}
     return KnowledgeBase.from_entries(entries, settings=settings)
 
@@ -174,8 +179,7 @@ def test_an_english_question_on_a_vietnamese_only_faq_gets_suggestions_not_nothi
     entry comes first, so the calibrated model is unsure; a message as close to the corpus
     as few English off-topic messages come still gets the entries to pick from, and
     off-topic English still gets none."""
-    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
-    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    kb = _plain_kb(kb_settings, calibrated=True)
     model = kb.decision_model
     assert 0 < model.english_floor < 1
     decision = kb.decide("how can I top up my wallet?")
@@ -189,8 +193,7 @@ def test_an_english_question_on_a_vietnamese_only_faq_gets_suggestions_not_nothi
 def test_an_english_question_to_a_vietnamese_only_faq_is_read_through_its_gloss(kb_settings):
     """English words match nothing in a Vietnamese-only FAQ; the Vietnamese of its support
     words does ("top up" -> "nạp tiền", "wallet" -> "ví"), and lifts the right entry first."""
-    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
-    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    kb = _plain_kb(kb_settings, calibrated=True)
     message = "how can I top up my wallet?"
     hits = kb.search(message, k=3)
     assert hits[0].entry_id == "topup" and hits[0].lexical > 0
@@ -200,8 +203,7 @@ def test_an_english_question_to_a_vietnamese_only_faq_is_read_through_its_gloss(
 
 
 def test_english_is_answered_at_a_lower_cut_when_its_gloss_agrees(kb_settings):
-    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
-    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    kb = _plain_kb(kb_settings, calibrated=True)
     model = kb.decision_model
     assert model.english_agree_p == kb_settings["kb"]["decision"]["english_agree_p"]
     assert model.cuts(english=True, gloss_agrees=True)[0] == min(model.cuts(english=True)[0], model.english_agree_p)
@@ -220,8 +222,7 @@ def test_english_is_answered_at_a_lower_cut_when_its_gloss_agrees(kb_settings):
 def test_english_is_not_answered_with_an_entry_its_dense_ranking_does_not_put_first(kb_settings):
     """The dense model's confidence is in the dense ranking's top entry: when the gloss lifts
     another entry first, the customer gets the entries to choose from, not an answer."""
-    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[]) for i, q, a in PLAIN_FAQ]
-    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    kb = _plain_kb(kb_settings, calibrated=True)
     kb.decision_model.dense.answer_p = 0.0  # every English message would be answered
     message = "how can I top up my wallet?"
     ch, score, dense, _ = kb._scored(kb.query(message), None)
@@ -237,10 +238,8 @@ def test_english_is_not_answered_with_an_entry_its_dense_ranking_does_not_put_fi
 def test_an_faq_with_english_on_some_entries_still_reads_the_gloss_for_the_others(kb_settings):
     """An editor translated one entry: English BM25 on that entry alone pulled English
     messages to it; the other entries are still found through the gloss."""
-    entries = [Entry(id=i, topic="wallet", question=q, answer_vi=a, phrasings=[],
-                     answer_en="Withdraw your balance, then go to Settings > Close account." if i == "close" else "")
-               for i, q, a in PLAIN_FAQ]
-    kb = KnowledgeBase.from_entries(entries, settings=kb_settings)
+    kb = _plain_kb(kb_settings, calibrated=True,
+                   english={"close": "Withdraw your balance, then go to Settings > Close account."})
     for message, expected in (("how can I top up my wallet?", "topup"),
                               ("I forgot my password, how do I reset it?", "password"),
                               ("I want to close my account", "close")):
