@@ -1,4 +1,5 @@
-"""Chat abbreviations and teencode: "ko dc" -> "không được", "sdt" -> "số điện thoại"."""
+"""Chat abbreviations and teencode: "ko dc" -> "không được", "sdt" -> "số điện thoại"; and
+the two spellings of i/y syllables ("đăng kí" / "đăng ký") written one way."""
 
 from __future__ import annotations
 
@@ -31,6 +32,23 @@ ABBREVIATIONS: dict[str, str] = {
     "tk": "tài khoản", "mk": "mật khẩu", "ck": "chuyển khoản", "stk": "số tài khoản",
     "ib": "nhắn tin", "ship": "giao hàng", "cod": "COD",
     "oke": "ok", "okie": "ok", "oki": "ok", "okê": "ok", "okela": "ok",
+    # more everyday chat forms (general Vietnamese teencode, none domain-specific: "bs" is
+    # "bác sĩ" or "bổ sung", "hs" "học sinh" or "hồ sơ", "tt" "thanh toán" or "thông tin",
+    # so they are left out)
+    "đt": "điện thoại", "dt": "điện thoại",
+    "đky": "đăng ký", "dky": "đăng ký", "đki": "đăng ký", "dki": "đăng ký", "đkí": "đăng ký",
+    "lm": "làm", "ng": "người", "ngta": "người ta", "đg": "đang", "nhg": "nhưng",
+    "nma": "nhưng mà", "nhma": "nhưng mà", "mún": "muốn", "bít": "biết", "wá": "quá",
+    "thui": "thôi", "lun": "luôn", "ns": "nói", "kbh": "không bao giờ",
+    "tn": "tin nhắn", "nt": "nhắn tin", "tl": "trả lời", "kq": "kết quả", "tg": "thời gian",
+    "cty": "công ty", "sv": "sinh viên",
+    # i/y after k, l, m, t, s, qu: both spellings are in use ("kí tên" / "ký tên", "lí do" /
+    # "lý do", "qui định" / "quy định"); each is written the way most text writes it, so the
+    # customer's form and the FAQ's match. Untoned "ki"/"li" are the same words typed
+    # without accents ("sy" too). "mì", "tí", "lì" are their own words and stay.
+    "kí": "ký", "kì": "kỳ", "kỉ": "kỷ", "kĩ": "kỹ", "kị": "kỵ", "ki": "ky",
+    "lí": "lý", "li": "ly", "mĩ": "mỹ", "tỉ": "tỷ", "sỹ": "sĩ", "sy": "si",
+    "qui": "quy", "quí": "quý", "quì": "quỳ", "quỉ": "quỷ", "quĩ": "quỹ", "quị": "quỵ",
 }
 
 # Letters that mean something else right after a number: "50 k" is 50 000.

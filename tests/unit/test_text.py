@@ -204,6 +204,42 @@ def test_teencode_sentences(text, expected):
     assert expand_abbreviations(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ad ơi đky ví ntn vậy", "admin ơi đăng ký ví như thế nào vậy"),
+        ("mất đt r lm sao bây giờ", "mất điện thoại rồi làm sao bây giờ"),
+        ("mún đổi tg nhận tn", "muốn đổi thời gian nhận tin nhắn"),
+        ("ngta ns là đc mà", "người ta nói là được mà"),
+    ],
+)
+def test_more_chat_forms(text, expected):
+    assert expand_abbreviations(text) == expected
+
+
+@pytest.mark.parametrize(
+    "typed, written",
+    [
+        ("đăng kí tài khoản", "đăng ký tài khoản"),
+        ("Kí tên ở đâu", "Ký tên ở đâu"),
+        ("lí do bị khóa", "lý do bị khóa"),
+        ("qui định đổi trả", "quy định đổi trả"),
+        ("KĨ THUẬT", "KỸ THUẬT"),
+        ("bác sỹ", "bác sĩ"),
+    ],
+)
+def test_both_spellings_of_i_and_y_are_one(typed, written):
+    """A customer's "đăng kí" finds the FAQ's "đăng ký", accents or not."""
+    assert expand_abbreviations(typed) == written
+    assert prepare(typed).shadow == prepare(written).shadow
+    assert prepare(fold(typed)).shadow == prepare(written).shadow
+
+
+@pytest.mark.parametrize("text", ["mì tôm", "chờ tí nhé", "lì xì"])
+def test_words_spelled_only_with_i_stay(text):
+    assert expand_abbreviations(text) == text
+
+
 def test_mixed_vietnamese_english():
     assert expand_abbreviations("ship COD dc ko shop") == "giao hàng COD được không shop"
 
