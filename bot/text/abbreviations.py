@@ -69,6 +69,18 @@ _REGISTER_NEXT_RE = re.compile(
     r"\s+(?:tk|tài khoản|tai khoan|acc|account|thành viên|thanh vien|tv)(?!\w)",
     re.IGNORECASE,
 )
+# "mk" is "mật khẩu" (password) after what one does to a password or before what it
+# unlocks ("quên mk", "đổi mk", "mk ví"), and "mình" (I, my) elsewhere ("mk muốn hỏi",
+# "ví mk").
+_PASSWORD_BEFORE_RE = re.compile(
+    r"(?:quên|quen|đổi|doi|nhập|nhap|sai|lại|lai|thay|khôi phục|khoi phuc|reset|cài|tạo|"
+    r"đặt|nhớ|lộ|mất|mat)\s+$",
+    re.IGNORECASE,
+)
+_PASSWORD_NEXT_RE = re.compile(
+    r"\s+(?:ví|vi|tk|tài khoản|tai khoan|đăng nhập|dang nhap|cũ|cu|mới|moi|wifi|app)(?!\w)",
+    re.IGNORECASE,
+)
 # Tokens glued to these characters are parts of something else: ":v" is an
 # emoticon, "k-pop", "ad@shop.vn", "a/b", "sp.com".
 _ABBR_RE = re.compile(
@@ -99,6 +111,9 @@ def _expand(m: re.Match) -> str:
             return token
     if key in _FINAL_ONLY and not _FINAL_RE.match(s, m.end()):
         return token
+    if key == "mk" and not (_PASSWORD_BEFORE_RE.search(s, 0, m.start())
+                            or _PASSWORD_NEXT_RE.match(s, m.end())):
+        return _match_case(token, "mình")
     if key in _REGISTER_KEYS and _REGISTER_NEXT_RE.match(s, m.end()):
         return _match_case(token, "đăng ký")  # "đk tk" is registering, not "được"
     return _match_case(token, ABBREVIATIONS[key])

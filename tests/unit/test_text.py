@@ -185,7 +185,10 @@ def test_fold_equal_for_all_spellings_of_a_word():
     [
         ("sdt shop la j z", "số điện thoại shop la gì vậy"),
         ("ko dc", "không được"),
-        ("mk quên r", "mật khẩu quên rồi"),
+        ("quên mk r", "quên mật khẩu rồi"),
+        ("mk quên r", "mình quên rồi"),
+        ("đổi mk ví ntn", "đổi mật khẩu ví như thế nào"),
+        ("tạo qr cho ng khác ck vào ví mk", "tạo qr cho người khác chuyển khoản vào ví mình"),
         ("Ko dc ad ơi", "Không được admin ơi"),
         ("sp này bn tiền v shop", "sản phẩm này bao nhiêu tiền vậy shop"),
         ("ck vào stk nào ạ", "chuyển khoản vào số tài khoản nào ạ"),
