@@ -30,8 +30,10 @@ from bot.text import detect_language, normalize, prepare
 
 log = logging.getLogger(__name__)
 
-# Bump when the text put into the embedder changes: vectors of older builds are then re-made.
-TEXT_VERSION = 1
+# Bump when the text put into the embedder changes: vectors of older builds are then re-made
+# (and an index on disk is rebuilt at start-up). 2: prepare() reads more chat forms and
+# writes i/y syllables one way ("đăng kí" = "đăng ký").
+TEXT_VERSION = 2
 DEFAULT_EXACT_INDEX_MAX = 10_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80

@@ -184,7 +184,7 @@ class DiacriticRestorer:
         return " ".join(path)
 
 
-LEXICAL_VERSION = 2  # bump when entry_lexical's output changes: cached token lists are re-made
+LEXICAL_VERSION = 3  # bump when entry_lexical's output changes: cached token lists are re-made (3: TEXT_VERSION 2)
 
 
 def entry_lexical(entry) -> Dict[str, List[str]]:
