@@ -9,8 +9,8 @@ corpus. "no answer BM25" is the hybrid ranking without BM25 on the answers of pl
 without the Vietnamese gloss of English messages (fusion.lexical_gloss 0; it only applies to
 English messages to a corpus where some entries have no English). The "partly English"
 rows are the sample's English messages against the sample corpus with the English of all
-but some of its entries removed (an editor who has translated a few entries). Prints one markdown table and
-writes bench/kb_ranking.md.
+but some of its entries removed (an editor who has translated a few entries). Prints one
+markdown table and writes bench/kb_ranking.md.
 
   .venv/bin/python bench/kb_ranking.py
 """

@@ -184,7 +184,8 @@ class DiacriticRestorer:
         return " ".join(path)
 
 
-LEXICAL_VERSION = 3  # bump when entry_lexical's output changes: cached token lists are re-made (3: TEXT_VERSION 2)
+# Bump when entry_lexical's output changes: cached token lists are re-made. 3: TEXT_VERSION 2.
+LEXICAL_VERSION = 3
 
 
 def entry_lexical(entry) -> Dict[str, List[str]]:

@@ -29,7 +29,7 @@ ABBREVIATIONS: dict[str, str] = {
     # shop vocabulary
     "sdt": "số điện thoại", "sđt": "số điện thoại",
     "sp": "sản phẩm", "dh": "đơn hàng", "đh": "đơn hàng",
-    "tk": "tài khoản", "mk": "mật khẩu", "ck": "chuyển khoản", "stk": "số tài khoản",
+    "tk": "tài khoản", "mk": "mình", "ck": "chuyển khoản", "stk": "số tài khoản",
     "ib": "nhắn tin", "ship": "giao hàng", "cod": "COD",
     "oke": "ok", "okie": "ok", "oki": "ok", "okê": "ok", "okela": "ok",
     # more everyday chat forms (general Vietnamese teencode, none domain-specific: "bs" is
@@ -111,9 +111,9 @@ def _expand(m: re.Match) -> str:
             return token
     if key in _FINAL_ONLY and not _FINAL_RE.match(s, m.end()):
         return token
-    if key == "mk" and not (_PASSWORD_BEFORE_RE.search(s, 0, m.start())
-                            or _PASSWORD_NEXT_RE.match(s, m.end())):
-        return _match_case(token, "mình")
+    if key == "mk" and (_PASSWORD_BEFORE_RE.search(s, 0, m.start())
+                        or _PASSWORD_NEXT_RE.match(s, m.end())):
+        return _match_case(token, "mật khẩu")
     if key in _REGISTER_KEYS and _REGISTER_NEXT_RE.match(s, m.end()):
         return _match_case(token, "đăng ký")  # "đk tk" is registering, not "được"
     return _match_case(token, ABBREVIATIONS[key])
