@@ -36,6 +36,8 @@ class ActionAnswerQuestion(Action):
         # The decision and its scores go into the tracker: the transcript shows them.
         faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"), "score": reply.get("score"),
                "confidence": reply.get("confidence"), "suggestions": reply.get("suggestions")}
+        if (decided or {}).get("apologise") and not faq_id:  # an angry customer hears "sorry" first
+            dispatcher.utter_message(response="utter_sorry_for_complaint")
         if language == "en" and reply.get("answer_language") == "vi":
             # The entry has no English answer: say why it comes in Vietnamese.
             dispatcher.utter_message(response="utter_answer_only_in_vietnamese")

@@ -15,7 +15,8 @@ and routes with `route()`:
 * otherwise a confident FAQ answer wins (also over a greeting or thanks around a question);
 * FAQ suggestions win over "not understood", a question and a complaint (with the offer
   of a person), and over "out of scope" when they are close to an answer; any other intent
-  past the fallback threshold (a greeting, "số mình là 12345") keeps its reply;
+  past the fallback threshold (a greeting, "số mình là 12345") keeps its reply; a complaint
+  the classifier is sure of hears an apology before the FAQ's answer or suggestions;
 * "ok", "vâng", 👍 and other acknowledgements the classifier is unsure of become
   `acknowledge`, never a failed turn.
 
@@ -147,6 +148,10 @@ class FaqRouter(GraphComponent):
         if faq is not None:
             if new is not None:
                 faq["routed_from"] = {"intent": intent, "confidence": round(confidence, 4)}
+                # A message surely a complaint gets an apology before the FAQ's reply; an
+                # unsure one may be a plain question ("giao về Cà Mau mất mấy ngày", 0.66).
+                if intent == "complain" and confidence >= self._config["intent_threshold"]:
+                    faq["apologise"] = True
             message.set(FAQ_KEY, faq, add_to_output=True)
         if new is not None:
             score = faq["confidence"] if faq and new == self._config["faq_intent"] else 1.0

@@ -126,6 +126,16 @@ def test_a_question_the_faq_answers_becomes_ask_question(components, searched):
     assert message.get("faq")["routed_from"] == {"intent": "nlu_fallback", "confidence": 0.4}
 
 
+@pytest.mark.parametrize("confidence,apologise", [(0.99, True), (0.7, True), (0.66, False)])
+def test_a_sure_complaint_taken_to_the_faq_is_marked_for_an_apology(components, searched, confidence,
+                                                                      apologise):
+    message = understand(components, "giao hàng chậm quá, tôi rất bực mình", "complain", confidence)
+    assert message.get("intent")["name"] == "ask_question"
+    assert bool(message.get("faq").get("apologise")) is apologise
+    # a question the classifier is unsure of is no complaint: it gets no apology
+    assert not understand(components, "phí ship bao nhiêu").get("faq").get("apologise")
+
+
 def test_the_search_gets_the_message_as_prepared_and_its_embedding(components, searched):
     calls, _ = searched
     message = understand(components, "ad ơi phí ship về Hà Nội bn tiền z")
