@@ -147,10 +147,11 @@ def test_kill_9_of_every_process_mid_handoff_loses_nothing(stack, tickets, agent
     customer.close()
 
 
-# Messages far from every intent (best intent well under the fallback threshold).
+# Messages far from every intent and every FAQ entry. (Not "laptop printer scanner": to a
+# shop whose FAQ covers electronics warranties it is a fair question, offered that entry.)
 @pytest.mark.parametrize("first,second,expected", [
     ("chim se dau canh cay", "ca vang boi trong ho", "chưa có nhân viên trực tuyến"),
-    ("zebra giraffe penguin", "laptop printer scanner", "No support agent is online"),
+    ("zebra giraffe penguin", "volcano glacier canyon", "No support agent is online"),
 ])
 def test_two_failures_in_a_row_hand_over(customer, tickets, no_agent_online, first, second,
                                          expected):
