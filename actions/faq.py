@@ -1,6 +1,7 @@
 """action_answer_question: answers from the FAQ knowledge base (bot.kb)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +14,13 @@ from bot.kb.service import answer, answer_by_id, get_knowledge_base, reply_for
 
 # Load (or build) the index while the action server starts, not on a customer's question.
 get_knowledge_base()
+
+
+def apologises(reply: Dict[str, Any]) -> bool:
+    """The entry's answer already opens with an apology ("Rất xin lỗi bạn! …"): one is enough."""
+    text = reply.get("text") or reply["values"].get("answer") or ""
+    opening = re.split(r"[.!?]", text, maxsplit=1)[0].lower()
+    return "xin lỗi" in opening or "sorry" in opening
 
 
 class ActionAnswerQuestion(Action):
@@ -36,8 +44,8 @@ class ActionAnswerQuestion(Action):
         # The decision and its scores go into the tracker: the transcript shows them.
         faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"), "score": reply.get("score"),
                "confidence": reply.get("confidence"), "suggestions": reply.get("suggestions")}
-        if (decided or {}).get("apologise") and not faq_id:  # an angry customer hears "sorry" first
-            dispatcher.utter_message(response="utter_sorry_for_complaint")
+        if (decided or {}).get("apologise") and not faq_id and not apologises(reply):
+            dispatcher.utter_message(response="utter_sorry_for_complaint")  # an angry customer
         if language == "en" and reply.get("answer_language") == "vi":
             # The entry has no English answer: say why it comes in Vietnamese.
             dispatcher.utter_message(response="utter_answer_only_in_vietnamese")

@@ -467,8 +467,8 @@ def reply_for(faq: Dict[str, Any], language: Optional[str] = "vi",
     if faq.get("kind") == "answer":
         entry = kb.get(faq.get("entry_id") or "")
         if entry is not None:
-            # A complaint the FAQ answers still gets the offer of a person. (No apology: the
-            # classifier calls questions such as "giao về Cà Mau mất mấy ngày" complaints.)
+            # A complaint the FAQ answers still gets the offer of a person (and, when the
+            # classifier is sure of it, an apology first: action_answer_question).
             return _answer_reply(entry, lang, score, with_person=is_complaint(faq), **extra)
     if faq.get("kind") in ("answer", "suggest"):
         entries = [e for e in (kb.get(i) for i in faq.get("suggestions") or [faq.get("entry_id")]) if e]

@@ -58,6 +58,17 @@ def test_complaint_gets_an_answer_or_an_apology_and_the_offer_of_a_person(custom
     assert "Yêu cầu #" in customer.says_text("/request_human")
 
 
+def test_a_sure_complaint_hears_one_apology_before_the_answer(customer):
+    reply = customer.say("my order is late again, this is terrible")
+    assert reply[0]["text"] == "Sorry for the trouble this has caused you.", reply
+    assert "past the estimated date" in reply[1]["text"]  # the late-delivery entry's answer
+    assert [b["payload"] for b in reply[1]["buttons"]] == ["/request_human"]
+    # An answer that opens with an apology of its own gets no second one.
+    reply = customer.say("hàng nhận về bị vỡ, bực quá")
+    assert reply[0]["text"].startswith("Rất xin lỗi bạn!"), reply
+    assert not any("bất tiện" in (m.get("text") or "") for m in reply)
+
+
 def test_out_of_scope(customer):
     assert "chỉ hỗ trợ" in customer.says_text("hôm nay thời tiết hà nội thế nào")
 
