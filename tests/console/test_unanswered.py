@@ -1,8 +1,8 @@
-"""The editors' unanswered questions (bot/console/unanswered.py) against a running console
-with the bot's own FAQ search (its default embedder) and the broker's events in a SQLite
-file: editors and admins only, the origin check, groups by meaning largest first, an ignored group that
-stays ignored (also after a restart and for a later similar message), phrasings saved with
-the version they start from (409 when it changed), proposals accepted in bulk; failed
+"""The editors' unanswered questions (bot/console/unanswered.py) against a running console with
+the bot's own FAQ search (its default embedder) and the broker's events in a SQLite file:
+editors and admins only, the origin check, groups by meaning largest first, an ignored group
+that stays ignored (also after a restart and for a later similar message), phrasings saved
+with the version they start from (409 when it changed), proposals accepted in bulk; failed
 messages embedded in the background before any view, kept across a restart."""
 from __future__ import annotations
 
