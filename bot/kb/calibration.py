@@ -18,10 +18,11 @@ that mean the same on any corpus: the top fused score, its margin over the secon
 whether the dense and lexical rankings agree on the top entry. English messages get a
 second model on the dense ranking's margin alone: against a Vietnamese corpus no lexical
 match is possible, and all their similarities sit lower, but the margin still means the same.
-English messages the dense model is unsure of still get suggestions when their best dense
-similarity reaches what only a few English off-topic messages reach (`english_floor`): their
-margins are small even when the right entry comes first, and "no reliable answer" left
-them with nothing (bench/e2e_eval.md, stop 19). Against a corpus with no English, an
+An English message gets suggestions when, and only when, its best dense similarity reaches
+what only a few English off-topic messages reach (`english_floor`): their margins are small
+even when the right entry comes first, and "no reliable answer" left them with nothing
+(bench/e2e_eval.md, stop 19); and those offered entries on the margin alone, under that
+similarity, were all out of scope (bench/english_floor.md). Against a corpus with no English, an
 English message is read through its Vietnamese gloss too (bot/text/english_gloss); when the
 dense ranking and the gloss's lexical ranking agree on the top entry, a lower answer cut
 applies (`english_agree_p`): on the tune sets (the e-wallet, and the sample FAQ stripped to

@@ -473,7 +473,7 @@ class KnowledgeBase:
         agrees = gloss and self._bm25_english is None and bool(features[FEATURES.index("agree")])
         cuts = model.cuts(english, agrees)
         return decide_calibrated(hits, confidence, cuts, 0.0 if english else model.suggest_floor, p,
-                                 english and len(dense) > 0 and float(dense.max()) >= model.english_floor,
+                                 (bool(len(dense)) and float(dense.max()) >= model.english_floor) if english else None,
                                  # the dense model's confidence is in the dense ranking's top entry
                                  may_answer=not gloss or int(np.argmax(score)) == int(np.argmax(dense)))
 
@@ -497,20 +497,23 @@ def decide_from_hits(hits: List[Hit], p: SearchParams) -> Decision:
 
 
 def decide_calibrated(hits: List[Hit], confidence: float, cuts: Tuple[float, float],
-                      floor: float, p: SearchParams, in_domain: bool = False,
+                      floor: float, p: SearchParams, english_near: Optional[bool] = None,
                       may_answer: bool = True) -> Decision:
     """`cuts`: the answer and suggest levels of `confidence`; `floor`: the fused score a
     suggestion needs (none for English against the dense model: its scores sit lower);
-    `in_domain`: suggest even under the suggest level (an English message close to the
-    corpus, calibration.DecisionModel.english_floor); `may_answer` False: suggest at most
-    (the confidence is not about the top entry)."""
+    `english_near`: for an English message, whether its best dense similarity reaches
+    calibration.DecisionModel.english_floor. That, not the suggest level, decides its
+    suggestions: English messages under it were offered entries on their dense margin alone,
+    and every one of them on the evaluation sets was out of scope (bench/english_floor.md).
+    `may_answer` False: suggest at most (the confidence is not about the top entry)."""
     answer_p, suggest_p = cuts
     if not hits:
         return Decision("abstain", [], confidence)
     if confidence >= answer_p and may_answer:
         return Decision("answer", hits[:1], confidence)
     offered = [h for h in hits[: p.suggestions] if h.score >= floor]
-    if (confidence >= suggest_p or in_domain) and offered:
+    may_suggest = confidence >= suggest_p if english_near is None else english_near
+    if may_suggest and offered:
         return Decision("suggest", offered, confidence, confidence >= (suggest_p + answer_p) / 2)
     return Decision("abstain", hits[: p.suggestions], confidence)
 

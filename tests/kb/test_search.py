@@ -190,6 +190,17 @@ def test_an_english_question_on_a_vietnamese_only_faq_gets_suggestions_not_nothi
         assert kb.decide(message).kind == "abstain", message
 
 
+@pytest.mark.parametrize("message", ["what is the meaning of life", "volcano glacier canyon"])
+def test_english_far_from_the_faq_gets_no_suggestions_however_sure_its_margin(knowledge_base, message):
+    """The dense margin of English nonsense can pass the suggest level when every entry is
+    equally far; offering shop entries for "volcano glacier canyon" would be absurd, so English
+    needs its best similarity to reach `english_floor` before any entry is offered."""
+    model = knowledge_base.decision_model
+    decision = knowledge_base.decide(message)
+    assert decision.confidence >= model.cuts(english=True)[1]  # the margin alone would suggest
+    assert decision.kind == "abstain", [h.entry_id for h in decision.hits]
+
+
 def test_an_english_question_to_a_vietnamese_only_faq_is_read_through_its_gloss(kb_settings):
     """English words match nothing in a Vietnamese-only FAQ; the Vietnamese of its support
     words does ("top up" -> "nạp tiền", "wallet" -> "ví"), and lifts the right entry first."""
