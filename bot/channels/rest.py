@@ -22,7 +22,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.channels import action_fallback
+from bot.channels import action_fallback, tracker_errors
 from bot.catalogue import bilingual_text
 from bot.channels.rate_limit import sender_rate_limit
 from bot.limits import MAX_MESSAGE_CHARS
@@ -86,6 +86,7 @@ class CheckedRestInput(RestInput):
 
         blueprint = super().blueprint(handle)
         action_fallback.install(blueprint)
+        tracker_errors.install(blueprint)
 
         @blueprint.middleware("request")
         async def reject_bad_input(request: Request) -> Optional[response.HTTPResponse]:

@@ -96,6 +96,12 @@ class ChannelStore:
             return False
         return True
 
+    def forget(self, event_key: str) -> None:
+        """Undoes `first_time`: the event was not handled after all, its redelivery must be."""
+        with self.engine.begin() as db:
+            db.execute(delete(SeenRow).where(SeenRow.channel == self.channel,
+                                             SeenRow.event_key == event_key))
+
 
 def upsert(engine: Engine, model: Any, key: Dict[str, Any], values: Dict[str, Any],
            changes: Optional[Dict[str, Any]] = None) -> None:

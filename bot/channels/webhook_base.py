@@ -34,7 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import action_fallback
+from bot.channels import action_fallback, tracker_errors
 from bot.catalogue import bilingual_text
 from bot.channels.rate_limit import sender_rate_limit
 from bot.handoff.handoff import hand_off_undelivered
@@ -251,6 +251,7 @@ class WebhookInputMixin:
         """GET / health and POST /webhook, which never answers 500 (503 while a store is down,
         before the message was taken: Meta resends what was not acknowledged)."""
         action_fallback.install(blueprint)
+        tracker_errors.install(blueprint)
 
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -19,6 +19,8 @@ shapes (`{text}`; `{text, quick_replies: [{content_type, title, payload}]}`;
   `too_fast`) is answered with a `hotro_error` event in Vietnamese and English, logged,
   and acked `{"ok": false}`; a handled message is acked `{"ok": true}` after the bot
   has answered. Clients that ask no ack and listen to no `hotro_error` lose nothing;
+- a message the bot could not handle (a store down) is answered the same way, code
+  `not_handled`: the customer is asked to send it again, and that resend is handled;
 - hotro's own widget may send `client_id` and `title` in the metadata; a message whose
   client_id was already handled in that session is not processed twice (the widget
   re-sends unacked messages after a reconnect). The handled ids are kept, bounded, in
@@ -54,7 +56,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.catalogue import bilingual_text
-from bot.channels import action_fallback
+from bot.channels import action_fallback, tracker_errors
 from bot.channels.rest import DEFAULT_MAX_MESSAGE_CHARS
 from bot.channels.rate_limit import sender_rate_limit
 from bot.channels.state import ChannelStore
@@ -307,6 +309,17 @@ class WidgetInput(SocketIOInput):
         await sio.emit("hotro_error", {"code": code, "text": text}, room=sid)
         return {"ok": False, "error": code}
 
+    async def _unsee(self, session_id: str, client_id: Optional[str]) -> None:
+        """The message's id forgotten, so that the customer's resend is handled, not taken
+        for a duplicate."""
+        if not client_id:
+            return
+        try:
+            await asyncio.to_thread(self.store.forget, f"{session_id}:{client_id}")
+        except Exception:
+            logger.exception("widget: message %s of session %s was not handled and its resend "
+                             "will be taken for a duplicate", client_id, session_id)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # No Origin check on the socket: the widget is embedded on the business's own
         # sites; the session id, not the origin, is what grants a conversation.
@@ -314,6 +327,7 @@ class WidgetInput(SocketIOInput):
         self.sio = sio
         bp = QuietSocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
         action_fallback.install(bp)
+        tracker_errors.install(bp)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -393,9 +407,14 @@ class WidgetInput(SocketIOInput):
                 return await self._reject(sio, sid, "too_fast")
             # Nothing awaited since the lock was let go: this message takes its place in
             # the conversation's lock before the session's next message is looked at.
-            await on_new_message(UserMessage(
-                incoming.message, WidgetOutput(sio, self.bot_message_evt, self.emit_lock),
-                session_id, input_channel=CHANNEL, metadata=incoming.metadata))
+            try:
+                await on_new_message(UserMessage(
+                    incoming.message, WidgetOutput(sio, self.bot_message_evt, self.emit_lock),
+                    session_id, input_channel=CHANNEL, metadata=incoming.metadata))
+            except Exception:  # a store down (bot/channels/tracker_errors.py): not kept
+                logger.exception("widget: message of session %s not handled", session_id)
+                await self._unsee(session_id, client_id)
+                return await self._reject(sio, sid, "not_handled")
             return {"ok": True}
 
         return bp

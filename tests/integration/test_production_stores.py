@@ -15,7 +15,7 @@ import yaml
 from bot.handoff.store import RESOLVED, TicketStore
 from bot.schema import differences
 from bot.stack import Stack
-from tests.conftest import SocketCustomer
+from tests.conftest import Customer, SocketCustomer
 from tests.integration.conftest import console_login
 from tests.production import production_stacks, running
 
@@ -111,6 +111,36 @@ def test_a_handed_off_conversation_survives_a_restart_on_postgresql_and_redis(
     assert differences(engine) == []
     engine.dispose()
     assert not (stack.var_dir / "tracker.db").exists()
+
+
+def test_a_message_whose_conversation_cannot_be_kept_is_refused_then_handled_when_sent_again(production):
+    """Rasa would answer it on an empty tracker and keep the turn in memory only: a reply the
+    transcript never shows (bot/channels/tracker_errors.py). Here the tracker table is away,
+    as in a database that lost its connection mid-conversation."""
+    stack, _, database = production
+    customer, widget = Customer(stack), SocketCustomer(stack)
+    assert "Xin chào" in customer.says_text("chào shop")
+    engine = sqlalchemy.create_engine(database)
+    question = "phí vận chuyển bao nhiêu vậy shop"
+    try:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text("ALTER TABLE events RENAME TO events_away"))
+        refused = customer.post({"sender": customer.sender, "message": question})
+        assert refused.status_code == 503 and refused.headers.get("Retry-After"), refused.text
+        assert "gửi lại" in refused.json()["error"]
+        assert widget.say(question, client_id="m-1") == {"ok": False, "error": "not_handled"}
+        assert widget.errors[-1]["code"] == "not_handled" and "send it again" in widget.errors[-1]["text"]
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text("ALTER TABLE events_away RENAME TO events"))
+        engine.dispose()
+    assert "20.000đ" in customer.says_text(question)  # the client sends it again
+    # the conversation was read, not started anew: the greeting, then the question once
+    assert user_texts(customer.tracker())[-2:] == ["chào shop", question]
+    assert widget.say(question, client_id="m-1") == {"ok": True}  # not taken for a duplicate
+    widget.wait_for("20.000đ")
+    assert user_texts(stack_tracker(stack, widget.session_id)).count(question) == 1
+    widget.close()
 
 
 def stack_tracker(stack: Stack, sender: str):
