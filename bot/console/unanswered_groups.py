@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, similarity
+from bot.analytics.clustering import DEFAULT_THRESHOLD, cluster, faq_centre, similarity
 from bot.analytics.events import EventsUnavailable, read_events
 from bot.analytics.unanswered import FailedTurn, PickedSuggestion, read_turns
 from bot.console.dashboard import Filters
@@ -82,11 +82,12 @@ def open_by_text(failed: List[FailedTurn], handled: Dict[str, str]) -> Dict[str,
 
 
 def _not_ignored(kb, texts: List[str], vectors: np.ndarray, marks: MarkStore,
-                 known: VectorStore, threshold: float) -> List[bool]:
+                 known: VectorStore, threshold: float, centre: np.ndarray) -> List[bool]:
     ignored = marks.ignored_texts()
     if not ignored or not texts:
         return [True] * len(texts)
-    nearest = similarity(vectors, texts, known.vectors(kb, ignored), ignored).max(axis=1)
+    nearest = similarity(vectors, texts, known.vectors(kb, ignored), ignored,
+                         centre=centre).max(axis=1)
     return list(nearest < threshold)
 
 
@@ -103,11 +104,12 @@ def unanswered_groups(settings: Dict[str, Any], selection: Filters, marks: MarkS
     kb = get_knowledge_base(settings) if grouped_texts else None
     shown_texts = [by_text[t][0].text for t in grouped_texts]
     shown = known.vectors(kb, shown_texts) if kb else None
-    keep = _not_ignored(kb, shown_texts, shown, marks, known, threshold) if kb else []
+    centre = faq_centre(kb) if kb else None
+    keep = _not_ignored(kb, shown_texts, shown, marks, known, threshold, centre) if kb else []
     kept = [i for i, k in enumerate(keep) if k]
     kept_texts = [shown_texts[i] for i in kept]
     vectors = shown[kept] if kept else None
-    labels = cluster(similarity(vectors, kept_texts), threshold) if kept else []
+    labels = cluster(similarity(vectors, kept_texts, centre=centre), threshold) if kept else []
     row = {i: n for n, i in enumerate(kept)}
     members: Dict[int, List[int]] = {}
     for i, label in zip(kept, labels):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.analytics.clustering import cluster, message_vectors, similarity
+from bot.analytics.clustering import cluster, faq_centre, message_vectors, similarity
 from bot.analytics.unanswered import (DONT_KNOW, HANDOFF, LOW_RATING, NOT_PICKED, NOT_UNDERSTOOD,
                                       message_key, read_turns)
 from bot.embedders import DEFAULT_EMBEDDER
@@ -125,13 +125,26 @@ def one_kb() -> KnowledgeBase:
 
 
 def test_one_question_typed_with_accents_without_and_in_teencode_is_one_group():
-    """The bot's own embedder and the search's text forms, at the default threshold."""
+    """The bot's own embedder and the search's text forms, centred on the FAQ, at the default
+    threshold."""
     kb = one_kb()
     messages = ["mình muốn hủy đơn hàng", "minh muon huy don hang", "mk mún hủy đơn hàng ạ",
                 "áo chật đổi size được không", "ao chat doi size dc ko",
                 "phí ship về Huế bao nhiêu", "phi ship ve hue bn"]
     vectors = message_vectors(kb, messages)
-    assert cluster(similarity(vectors, messages)) == [0, 0, 0, 1, 1, 2, 2]
+    assert cluster(similarity(vectors, messages, centre=faq_centre(kb))) == [0, 0, 0, 1, 1, 2, 2]
     # the lexical part reads the diacritic-free, abbreviation-expanded terms
     lexical = similarity(vectors, messages, lexical_weight=1.0)
     assert lexical[3, 4] == pytest.approx(1.0) and lexical[0, 3] == 0.0
+
+
+@pytest.mark.parametrize("messages, groups", [
+    (["phí ship về Huế bao nhiêu", "phi ship ve hue bn"], [0, 0]),
+    (["mình muốn hủy đơn hàng", "ao chat doi size dc ko"], [0, 1]),
+])
+def test_a_selection_of_two_messages_is_grouped_by_what_they_ask(messages, groups):
+    """The centre is the FAQ's, not the selection's: the mean of two messages would set
+    them opposite, and a day with two failed turns would never show one group."""
+    kb = one_kb()
+    vectors = message_vectors(kb, messages)
+    assert cluster(similarity(vectors, messages, centre=faq_centre(kb))) == groups
