@@ -38,7 +38,7 @@
       human: "Gặp nhân viên / Talk to a person", typing: "Đang trả lời…",
       offline: "Mất kết nối, đang kết nối lại… Tin nhắn của bạn sẽ được gửi khi có mạng.",
       bot: "Trợ lý ảo", you: "Bạn", agent: " (nhân viên)", pending: "đang gửi…",
-      failed: "chưa gửi được", log: "Các tin nhắn", choices: "Lựa chọn nhanh",
+      failed: "chưa gửi được", retry: "Gửi lại", log: "Các tin nhắn", choices: "Lựa chọn nhanh",
       rating: "Đánh giá từ 1 đến 5 sao", stars: ["1 sao", "2 sao", "3 sao", "4 sao", "5 sao"],
       empty: "Chào bạn! Bạn cần hỗ trợ gì?"
     },
@@ -48,7 +48,7 @@
       human: "Talk to a person / Gặp nhân viên", typing: "Typing…",
       offline: "Connection lost, reconnecting… Your messages will be sent once back online.",
       bot: "Assistant", you: "You", agent: " (agent)", pending: "sending…",
-      failed: "not sent", log: "Messages", choices: "Quick replies",
+      failed: "not sent", retry: "Send again", log: "Messages", choices: "Quick replies",
       rating: "Rate from 1 to 5 stars", stars: ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"],
       empty: "Hello! How can we help you?"
     }
@@ -181,6 +181,7 @@
     ".msg{max-width:82%;padding:8px 12px;border-radius:14px;font-size:15px;line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere}",
     ".msg .who{display:block;font-size:12px;opacity:.75;margin-bottom:2px}",
     ".msg .note{display:block;font-size:11px;opacity:.8;margin-top:2px}",
+    ".msg .retry{margin-top:4px;border:1px solid #fff;border-radius:12px;background:transparent;color:#fff;font-size:12px;padding:2px 10px;cursor:pointer}",
     ".customer{align-self:flex-end;background:var(--c);color:#fff;border-bottom-right-radius:4px}",
     ".bot,.agent{align-self:flex-start;background:#fff;color:#1d1d1f;border:1px solid #e1e4e8;border-bottom-left-radius:4px}",
     ".agent{border-color:var(--c)}",
@@ -268,6 +269,11 @@
     if (who) node.appendChild(el("span", { "class": role === "agent" ? "who" : "who sr" }, who + ": "));
     node.appendChild(el("span", { "class": "text" }, m.text));
     if (m.pending) node.appendChild(el("span", { "class": "note" }, m.failed ? TEXT.failed : TEXT.pending));
+    if (m.failed && m.message) {  // refused (too fast, or the bot could not take it): one tap
+      var again = el("button", { type: "button", "class": "retry" }, TEXT.retry);
+      again.addEventListener("click", function () { retry(m); });
+      node.appendChild(again);
+    }
     return node;
   }
 
@@ -356,9 +362,17 @@
                  time: Date.now() / 1000 };
     save("outbox", outbox().concat([item]));
     add({ role: "customer", text: title || message, client_id: item.client_id,
-          pending: true, time: item.time });
+          pending: true, time: item.time, message: message, title: title || null });
     choices.replaceChildren();
     if (sessionId && deliver(item)) showTyping(true);
+  }
+
+  // A refused message sent again as a new one (a new client_id: the server may have
+  // counted the refused id as seen), in its place at the end of the log.
+  function retry(m) {
+    messages = messages.filter(function (x) { return x !== m; });
+    if (m.node && m.node.parentNode) m.node.parentNode.removeChild(m.node);
+    send(m.message, m.title);
   }
 
   form.addEventListener("submit", function (event) {

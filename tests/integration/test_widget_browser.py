@@ -207,3 +207,28 @@ def test_a_network_drop_loses_no_message(browser, stack):
         assert sent == ["xin chào shop", "phí ship về hà nội bao nhiêu vậy shop"]  # once
     finally:
         proxy.close()
+
+
+def test_a_refused_message_is_sent_again_with_one_tap(browser, stack):
+    """Faster than the channel allows one session (a burst of 20, then one a second), the
+    last messages are refused: each says "chưa gửi được" with a "Gửi lại" button, and one tap
+    later the question is answered, shown once."""
+    question = "phí ship về hà nội bao nhiêu vậy shop"
+    open_demo(browser, stack)
+    browser.click(W + ".launcher")
+    send(browser, "xin chào shop")
+    wait_bubble(browser, "bot", "Xin chào")
+    browser.evaluate(shadow(  # 24 thumbs-up at once, then the question: the burst is spent
+        "(() => { const t = root.querySelector('textarea'), f = root.querySelector('form');"
+        " for (let i = 0; i < 24; i++) { t.value = '👍'; f.requestSubmit(); }"
+        f" t.value = {question!r}; f.requestSubmit(); return true; }})()"))
+    refused = (f"[...root.querySelectorAll('.msg.customer')].find(n =>"
+               f" n.querySelector('.text').textContent === {question!r})")
+    browser.wait_for(shadow(f"!!{refused}.querySelector('.retry')"), timeout=30)
+    assert browser.evaluate(shadow(f"{refused}.querySelector('.note').textContent")) == "chưa gửi được"
+    assert browser.evaluate(shadow(f"{refused}.querySelector('.retry').textContent")) == "Gửi lại"
+    time.sleep(2)  # the limit lets one more through each second
+    browser.evaluate(shadow(f"{refused}.querySelector('.retry').click()"))
+    wait_bubble(browser, "bot", "20.000đ", timeout=90)
+    browser.wait_for(shadow(f"!{refused}.classList.contains('pending')"), timeout=30)
+    assert bubbles(browser, "customer").count(question) == 1
