@@ -20,7 +20,8 @@ shapes (`{text}`; `{text, quick_replies: [{content_type, title, payload}]}`;
   and acked `{"ok": false}`; a handled message is acked `{"ok": true}` after the bot
   has answered. Clients that ask no ack and listen to no `hotro_error` lose nothing;
 - a message the bot could not handle (a store down) is answered the same way, code
-  `not_handled`: the customer is asked to send it again, and that resend is handled;
+  `not_handled`: the customer is asked to send it again. A refused message's client_id
+  is not kept, so a resend with the same id (`too_fast`, `not_handled`) is handled;
 - hotro's own widget may send `client_id` and `title` in the metadata; a message whose
   client_id was already handled in that session is not processed twice (the widget
   re-sends unacked messages after a reconnect). The handled ids are kept, bounded, in
@@ -310,8 +311,8 @@ class WidgetInput(SocketIOInput):
         return {"ok": False, "error": code}
 
     async def _unsee(self, session_id: str, client_id: Optional[str]) -> None:
-        """The message's id forgotten, so that the customer's resend is handled, not taken
-        for a duplicate."""
+        """The id of a message that was refused forgotten, so that its resend is handled,
+        not taken for a duplicate."""
         if not client_id:
             return
         try:
@@ -403,7 +404,8 @@ class WidgetInput(SocketIOInput):
             if duplicate:
                 logger.info("widget: message %s of %s already handled", client_id, session_id)
                 return {"ok": True, "duplicate": True}
-            if not allowed:
+            if not allowed:  # not handled: its resend, with the same id, must be
+                await self._unsee(session_id, client_id)
                 return await self._reject(sio, sid, "too_fast")
             # Nothing awaited since the lock was let go: this message takes its place in
             # the conversation's lock before the session's next message is looked at.

@@ -225,3 +225,29 @@ def test_fuzz_the_widget_socket_and_history(stack, tab):
         assert fresh.say("xin chào") == {"ok": True} and fresh.received
     finally:
         fresh.close()
+
+
+def test_a_message_refused_as_too_fast_is_handled_when_sent_again_with_its_id(stack, tab):
+    """A client that sends a refused message again with the same client_id (as a web
+    client's outbox does) gets it handled, not dropped as a message already handled."""
+    from bot.limits import SENDER_BURST
+
+    question = "phí ship bao nhiêu vậy shop"
+    tabs = [tab] + [SocketCustomer.resume(stack, tab.session_id) for _ in range(4)]
+    late = SocketCustomer.resume(stack, tab.session_id)
+    try:
+        for i in range(2 * SENDER_BURST // len(tabs) + 1):
+            for n, each in enumerate(tabs):
+                each.send(f"tin nhắn số {i}.{n}")
+        for attempt in range(10):  # the first the limit refuses (the flood spends it)
+            client_id = f"late-{attempt}"
+            if late.say(question, client_id=client_id) == {"ok": False, "error": "too_fast"}:
+                break
+        else:
+            pytest.fail("the limit never refused the message")
+        time.sleep(2)  # the limit lets one more through each second
+        assert late.say(question, client_id=client_id) == {"ok": True}
+        late.wait_for("20.000đ")
+    finally:
+        for each in tabs[1:] + [late]:
+            each.close()
