@@ -82,7 +82,7 @@ def open_by_text(failed: List[FailedTurn], handled: Dict[str, str]) -> Dict[str,
 
 
 def _not_ignored(kb, texts: List[str], vectors: np.ndarray, marks: MarkStore,
-                 known: VectorStore, threshold: float, centre: np.ndarray) -> List[bool]:
+                 known: VectorStore, threshold: float, centre: Optional[np.ndarray]) -> List[bool]:
     ignored = marks.ignored_texts()
     if not ignored or not texts:
         return [True] * len(texts)
