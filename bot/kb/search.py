@@ -472,8 +472,9 @@ class KnowledgeBase:
         # the lower cut on agreement was measured on corpora with no English at all
         agrees = gloss and self._bm25_english is None and bool(features[FEATURES.index("agree")])
         cuts = model.cuts(english, agrees)
+        english_near = bool(len(dense)) and float(dense.max()) >= model.english_floor
         return decide_calibrated(hits, confidence, cuts, 0.0 if english else model.suggest_floor, p,
-                                 (bool(len(dense)) and float(dense.max()) >= model.english_floor) if english else None,
+                                 english_near if english else None,
                                  # the dense model's confidence is in the dense ranking's top entry
                                  may_answer=not gloss or int(np.argmax(score)) == int(np.argmax(dense)))
 
