@@ -1,5 +1,5 @@
-"""Actions of the human handoff: hand over, fallback, out of scope, call-back contact, CSAT
-rating. Each reads the tracker, calls bot.handoff, and answers with a domain.yml response."""
+"""Actions of the human handoff: hand over, fallback, out of scope, call-back contact, order
+number, CSAT rating. Each reads the tracker, calls bot.handoff, and answers with a domain.yml response."""
 from __future__ import annotations
 
 from typing import Text
@@ -9,8 +9,9 @@ from rasa_sdk import Action
 from actions.common import channel_of, fails_twice, hand_over, language_of
 from bot.handoff.contact import contact_of, email_of, phone_of
 from bot.handoff.decision import FAILED_TWICE, request_reason
-from bot.handoff.handoff import save_callback
+from bot.handoff.handoff import note_order_on_open_ticket, save_callback
 from bot.handoff.rating import rating_of, record_rating
+from bot.handoff.transcript import mentioned_order_id
 
 
 class ActionHandoff(Action):
@@ -73,6 +74,23 @@ def save_contact(dispatcher, tracker) -> bool:
                            email=email_of(text, entities))
     dispatcher.utter_message(response="utter_contact_saved", contact=contact, ticket=ticket.id)
     return True
+
+
+class ActionNoteOrderId(Action):
+    """An order number given on its own ("mã đơn DH123456"): the bot cannot look it up, so it
+    goes on the open ticket, or the customer is told a person will see it."""
+
+    def name(self) -> Text:
+        return "action_note_order_id"
+
+    def run(self, dispatcher, tracker, domain):
+        order_id = mentioned_order_id(tracker.events)
+        ticket = note_order_on_open_ticket(tracker.sender_id, tracker.events) if order_id else None
+        if ticket is not None:
+            dispatcher.utter_message(response="utter_order_id_on_ticket", order_id=order_id, ticket=ticket.id)
+        else:
+            dispatcher.utter_message(response="utter_order_id_noted", order_id=order_id or "")
+        return []
 
 
 class ActionRecordRating(Action):

@@ -85,6 +85,13 @@ def note_order_id(ticket: Ticket, events: Sequence[Dict[str, Any]]) -> Ticket:
     return ticket
 
 
+def note_order_on_open_ticket(conversation_id: str, events: Sequence[Dict[str, Any]]) -> Optional[Ticket]:
+    """The conversation's open ticket with the order number the customer gave last, or None
+    when there is no open ticket (a ticket opened later takes it from the transcript)."""
+    ticket = ticket_store().open_ticket_for(conversation_id)
+    return None if ticket is None else note_order_id(ticket, events)
+
+
 def hand_off_undelivered(conversation_id: str, channel: str, text: str,
                          error: Optional[str], window_closed: bool,
                          error_code: Any = None) -> Ticket:

@@ -18,7 +18,11 @@ and routes with `route()`:
   past the fallback threshold (a greeting, "số mình là 12345") keeps its reply; a complaint
   the classifier is sure of hears an apology before the FAQ's answer or suggestions;
 * "ok", "vâng", 👍 and other acknowledgements the classifier is unsure of become
-  `acknowledge`, never a failed turn.
+  `acknowledge`, never a failed turn; an angry or sad emoji alone (😡, 👎) is a `complain`:
+  an apology and the offer of a person, not "Dạ vâng";
+* a message that gives nothing but an order number ("mã đơn DH123456", what the bot asked
+  for) becomes `give_order_id`: the FAQ would answer its few words with any entry that
+  mentions order numbers.
 
 The FAQ decision goes into the parse data as `faq` (kind, entry, confidence, suggestions),
 so the action server renders it without searching again: one embedding per message.
@@ -39,7 +43,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.featurizer import QUERY_VECTOR_KEY  # (embedder spec, embedded text, vector)
-from bot.nlu.identifiers import question_beside_contact, without_identifiers
+from bot.nlu.identifiers import only_order_number, question_beside_contact, without_identifiers
 from bot.nlu.prepared import prepared_text
 from bot.text import PreparedText, prepare
 
@@ -53,6 +57,9 @@ ACKNOWLEDGEMENTS = frozenset("""
     ok oke okie oki okela okay okk uhm um uh u uk uki hmm vang da a duoc dc roi nha nhe
     cam on tks ty thanks thank you good great nice cool alright sure yes yep yeah shop ad
 """.split())
+
+# Emoji that say something went wrong: alone, they are a complaint, not an acknowledgement.
+DISPLEASURE = frozenset("😡😠🤬😤👎😞😢😭😩😫💢😒🙄😔☹🙁😣😖😟😰")
 
 
 def _warm_up() -> None:
@@ -68,9 +75,16 @@ def is_acknowledgement(text: Union[str, PreparedText]) -> bool:
     """An emoji, a sticker-like symbol or a short "ok / vâng / dạ" that asks nothing."""
     message = text if isinstance(text, PreparedText) else prepare(text)
     if not any(unicodedata.category(ch)[0] in "LN" for ch in message.original):
-        return True  # only emoji, symbols and punctuation
+        return not is_displeasure(message)  # only emoji, symbols and punctuation
     words = re.findall(r"\w+", message.folded)
     return 0 < len(words) <= 3 and all(w in ACKNOWLEDGEMENTS for w in words)
+
+
+def is_displeasure(text: Union[str, PreparedText]) -> bool:
+    """Only emoji and symbols, one of them angry, sad or a thumbs-down."""
+    original = text.original if isinstance(text, PreparedText) else text
+    return (not any(unicodedata.category(ch)[0] in "LN" for ch in original)
+            and any(ch in DISPLEASURE for ch in original))
 
 
 def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: Union[str, PreparedText],
@@ -81,13 +95,18 @@ def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: U
     when it fell under the threshold); `faq`: the FAQ decision or None.
     """
     kind = (faq or {}).get("kind")
+    original = text.original if isinstance(text, PreparedText) else text
     if intent in config["specific_intents"] and confidence >= config["intent_threshold"]:
         # A question beside a phone number or email gets its answer or suggestions, and the
         # contact is saved too (action_answer_question): "phí ship bao nhiêu, sđt mình 09…".
         if (intent == config["contact_intent"] and kind in ("answer", "suggest")
-                and question_beside_contact(text if isinstance(text, str) else text.original)):
+                and question_beside_contact(original)):
             return config["faq_intent"]
         return None
+    if only_order_number(original):
+        return config["order_intent"]
+    if is_displeasure(original):
+        return config["complain_intent"]
     if kind == "answer":
         return config["faq_intent"]
     if kind == "suggest":
@@ -112,6 +131,8 @@ class FaqRouter(GraphComponent):
             "intent_threshold": 0.7,
             "faq_intent": "ask_question",
             "acknowledge_intent": "acknowledge",
+            "order_intent": "give_order_id",
+            "complain_intent": "complain",
             "contact_intent": "give_contact",
             "specific_intents": ["request_human", "give_contact", "rate", "bot_challenge"],
             # Intents that FAQ suggestions replace: they do not answer a question either.

@@ -1,5 +1,6 @@
 """What the FAQ search leaves out of a customer's message: its phone numbers, emails and
-order numbers; and whether a message that gives a contact also asks something.
+order numbers; whether a message that gives a contact also asks something; and whether a
+message gives nothing but an order number.
 
 An identifier means nothing to an FAQ entry, yet its digits and the words that introduce
 it ("sđt của mình", "email:") pull the message's embedding away from the question it
@@ -13,6 +14,7 @@ an order).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import List
 
 from bot.nlu.entity_rules import EMAIL, ORDER_ID, PHONE, find_entities
@@ -87,3 +89,28 @@ def question_beside_contact(text: str) -> bool:
     rest = without_identifiers(text)
     words = [fold(w).lower() for w in _WORD.findall(rest) if not any(c.isdigit() for c in w)]
     return rest != text and any(w not in CALLBACK_WORDS for w in words)
+
+
+# Folded words of a message that gives nothing but an order number ("mã đơn DH123456", "đơn
+# của mình là HT123456 nhé", "my order number is #123456").
+ORDER_WORDS = {
+    "ma", "don", "hang", "so", "van", "dh", "order", "id", "code", "no", "number", "cua", "minh",
+    "em", "e", "toi", "tui", "mk", "anh", "chi", "la", "day", "nay", "nhe", "nha", "a", "ah", "shop",
+    "ad", "oi", "ban", "my", "is", "here", "it", "the", "this",
+}
+
+
+def only_order_number(text: str) -> bool:
+    """The message gives an order number and asks nothing: what the customer sends when the
+    bot asked for it. The FAQ would match its few words ("mã đơn") to any entry that
+    mentions order numbers."""
+    text = unicodedata.normalize("NFC", text)
+    found = find_entities(text, types=IDENTIFIERS)
+    if not found or any(f.entity != ORDER_ID for f in found):
+        return False
+    rest, last = [], 0
+    for item in found:
+        rest.append(text[last:item.start])
+        last = item.end
+    rest.append(text[last:])
+    return all(fold(w).lower() in ORDER_WORDS for w in _WORD.findall(" ".join(rest)))

@@ -49,6 +49,31 @@ def test_a_question_beside_a_phone_number_is_answered_and_the_number_kept(custom
     assert "0987654321" in reply and "20.000đ" not in reply and "Hotline" not in reply
 
 
+def test_an_order_number_sent_on_its_own_is_noted_for_the_person(customer, tickets, no_agent_online):
+    # The bot asks for the order number of a late delivery; before, "mã đơn DH123456" was
+    # answered with the bank-transfer entry ("ghi đúng mã đơn trong nội dung").
+    assert "mã đơn" in customer.says_text("đơn hàng của mình giao chậm quá, 5 ngày rồi chưa tới")
+    reply = customer.say("mã đơn DH123456")
+    assert "DH123456" in reply[0]["text"] and "chuyển khoản" not in reply[0]["text"], reply
+    assert [b["payload"] for b in reply[0]["buttons"]] == ["/request_human"]
+    assert tickets.latest_ticket_for(customer.sender) is None  # no ticket until asked
+    assert "Yêu cầu #" in customer.says_text("/request_human")
+    assert tickets.latest_ticket_for(customer.sender).order_id == "DH123456"
+    # A later number goes on the open request, and the customer is told which.
+    ticket = tickets.latest_ticket_for(customer.sender)
+    reply = customer.says_text("ma don cua em day HT654321")
+    assert "HT654321" in reply and f"#{ticket.id}" in reply
+    assert tickets.get(ticket.id).order_id == "HT654321"
+
+
+def test_an_angry_emoji_gets_an_apology_and_the_offer_of_a_person(customer, tickets):
+    # Before, "😡😡😡" was read as "no" and heard "Dạ vâng. Nếu cần gì thêm bạn cứ nhắn..."
+    reply = customer.say("😡😡😡")
+    assert "xin lỗi" in reply[0]["text"].lower() and "Dạ vâng" not in reply[0]["text"], reply
+    assert "/request_human" in [b["payload"] for m in reply for b in m.get("buttons") or []]
+    assert tickets.latest_ticket_for(customer.sender) is None
+
+
 def test_english_request_is_answered_in_english(customer, tickets, no_agent_online):
     customer.say("hello, I have a question")
     reply = customer.says_text("I want to talk to a real person")

@@ -71,9 +71,25 @@ def test_acknowledgements_are_never_a_failed_turn(text):
 
 
 @pytest.mark.parametrize("text", ["ko", "không", "k", "phí ship", "ok nhưng phí ship bao nhiêu vậy",
-                                  "hủy đơn"])
+                                  "hủy đơn", "😡", "😡😡😡", "👎"])
 def test_questions_and_refusals_are_not_acknowledgements(text):
     assert not is_acknowledgement(text)
+
+
+@pytest.mark.parametrize("intent,confidence", [("deny", 0.57), ("nlu_fallback", 0.2), ("affirm", 0.9)])
+@pytest.mark.parametrize("text", ["😡😡😡", "👎", "😭😭", "🙄 !!!"])
+def test_an_angry_or_sad_emoji_is_a_complaint_not_an_ok(text, intent, confidence):
+    # "😡😡😡" was read as `deny` (0.57) and heard "Dạ vâng. Nếu cần gì thêm..."
+    assert route(intent, confidence, ABSTAIN, text, CONFIG) == "complain"
+
+
+@pytest.mark.parametrize("faq", [ANSWER, SUGGEST, ABSTAIN, None])
+@pytest.mark.parametrize("intent,confidence", [("ask_question", 0.75), ("nlu_fallback", 0.35),
+                                               ("give_contact", 0.5)])
+def test_an_order_number_on_its_own_is_noted_whatever_the_faq_finds(faq, intent, confidence):
+    # "mã đơn DH123456" (the bot asked for it) was answered with the bank-transfer entry (0.75)
+    assert route(intent, confidence, faq, "mã đơn DH123456", CONFIG) == "give_order_id"
+    assert route(intent, confidence, faq, "hủy đơn DH123456 giúp mình", CONFIG) != "give_order_id"
 
 
 # --- the router in the pipeline ------------------------------------------------------------------

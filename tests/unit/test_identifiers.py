@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from bot.nlu.identifiers import without_identifiers
+from bot.nlu.identifiers import only_order_number, without_identifiers
 
 
 @pytest.mark.parametrize("message, searched", [
@@ -40,3 +40,21 @@ def test_nfd_input_reads_like_nfc():
 ])
 def test_a_message_with_nothing_but_identifiers_or_none_is_read_as_it_is(message):
     assert without_identifiers(message) == message
+
+
+@pytest.mark.parametrize("message", [
+    "mã đơn DH123456", "DH123456", "ma don dh123456", "đơn của mình là HT123456 nhé",
+    "đơn hàng số 2411250001 ạ", "my order number is #280642", "mã đơn: HT123456 shop ơi",
+    unicodedata.normalize("NFD", "mã đơn của em đây HT123456"),
+])
+def test_a_message_that_only_gives_an_order_number(message):
+    assert only_order_number(message)
+
+
+@pytest.mark.parametrize("message", [
+    "hủy đơn HT123456 giúp mình", "kiểm tra đơn #DH2024 giúp mình", "đơn HT123456 bao giờ giao vậy",
+    "Order #280642: how much is shipping", "mã đơn là gì", "phí ship bao nhiêu",
+    "đơn DH123456, sđt 0912345678",  # a call-back too: give_contact's
+])
+def test_a_message_that_asks_something_about_its_order_or_gives_none(message):
+    assert not only_order_number(message)
