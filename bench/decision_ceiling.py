@@ -32,13 +32,9 @@ PROJECT = BENCH.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(BENCH))
 
-from bot.kb.calibration import FULL_FEATURES, _fit_logistic, fit_simulation, simulate  # noqa: E402
-from bot.kb.corpus import load_corpus  # noqa: E402
-from bot.kb.evaluate import read_corpus_csv, read_queries_csv  # noqa: E402
-from bot.kb.search import KnowledgeBase  # noqa: E402
+from bot.kb.calibration import FULL_FEATURES, _fit_logistic, fit_simulation  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from decision_policy import scored_messages  # noqa: E402
-from e2e_eval import ROLE, SETS, sample_halves  # noqa: E402
+from decision_policy import simulated_sets  # noqa: E402
 
 MAX_WRONG_ALL = 0.03  # issue 9: at most 3 % of all messages answered wrongly
 
@@ -73,15 +69,11 @@ def ceiling_row(model, rows) -> tuple:
 
 def main() -> int:
     started = time.perf_counter()
-    halves = sample_halves()
     lines = ["| set | part | n | answerable | r@1 | shipped: right | shipped: wrong (all) | best cut: right "
              "| best model: right |", "|---|---|---|---|---|---|---|---|---|"]
-    for name, (corpus, queries) in SETS.items():
-        entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
-        kb = KnowledgeBase.from_entries(entries)
-        model = fit_simulation(simulate(kb))
-        part_of = (lambda text: halves[text]) if name == "sample" else (lambda text: ROLE[name])
-        rows = [r for r in scored_messages(kb, read_queries_csv(queries), part_of) if not r[1]]
+    for name, sim, scored in simulated_sets():
+        model = fit_simulation(sim)
+        rows = [r for r in scored if not r[1]]  # Vietnamese
         for part in sorted({r[4] for r in rows}, reverse=True):
             n, answerable, *shares = ceiling_row(model, [r for r in rows if r[4] == part])
             lines.append(f"| {name} | {part} | {n} | {answerable} | " + " | ".join(f"{s:.3f}" for s in shares) + " |")

@@ -78,17 +78,22 @@ def outcomes(model, rows):
     return right / max(1, answerable), wrong / max(1, len(rows)), 1 - oos_answered / max(1, oos)
 
 
-def main() -> int:
-    started = time.perf_counter()
+def simulated_sets():
+    """(name, simulation, scored messages) of each evaluation set: its corpus's own
+    simulation, as building its index does, and its messages as scored_messages gives them."""
     halves = sample_halves()
-    lines = ["| set | part | max_wrong | max_offtopic_answered | answered right | answered wrong (all) "
-             "| out of scope not answered |", "|---|---|---|---|---|---|---|"]
     for name, (corpus, queries) in SETS.items():
         entries = read_corpus_csv(corpus) if corpus else load_corpus(PROJECT / "knowledge_base")
         kb = KnowledgeBase.from_entries(entries)
-        sim = simulate(kb)  # the index's own simulation, refitted for each policy
         part_of = (lambda text: halves[text]) if name == "sample" else (lambda text: ROLE[name])
-        rows = scored_messages(kb, read_queries_csv(queries), part_of)
+        yield name, simulate(kb), scored_messages(kb, read_queries_csv(queries), part_of)
+
+
+def main() -> int:
+    started = time.perf_counter()
+    lines = ["| set | part | max_wrong | max_offtopic_answered | answered right | answered wrong (all) "
+             "| out of scope not answered |", "|---|---|---|---|---|---|---|"]
+    for name, sim, rows in simulated_sets():  # each policy is refitted on the set's simulation
         for max_wrong, max_off in itertools.product(MAX_WRONG_VALUES, MAX_OFFTOPIC_ANSWERED_VALUES):
             model = fit_simulation(sim, max_wrong=max_wrong, max_offtopic_answered=max_off)
             for part in sorted({r[4] for r in rows}, reverse=True):
