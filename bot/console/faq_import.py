@@ -1,7 +1,9 @@
-"""The FAQ editor's CSV import, for the roles editor and admin: a shop's spreadsheet, read by
-the importer of `hotro kb import` (bot.kb.corpus.read_csv_bytes), previewed, then applied.
+"""The FAQ editor's import, for the roles editor and admin: a shop's spreadsheet (.xlsx or
+CSV), read by the importer of `hotro kb import` (bot.kb.corpus.read_sheet_bytes), previewed,
+then applied.
 
-  POST /api/faq/import/preview   the CSV file as the body (text/csv): what it would add,
+  POST /api/faq/import/preview   the file itself as the body (text/csv, or the .xlsx type):
+                                 what it would add,
                                  change and conflict with (bot/kb/import_preview.py);
                                  nothing is saved
   POST /api/faq/import/apply     {"entries": [{id, topic, question, phrasings, answer_vi,
@@ -9,7 +11,7 @@ the importer of `hotro kb import` (bot.kb.corpus.read_csv_bytes), previewed, the
                                  saved through the store as the editor (a version of its own);
                                  {"saved": [...], "conflict": [...], "invalid": [...]}
 
-A file over MAX_CSV_BYTES gets 413, one that is not a readable CSV 400, both with a message.
+A file over MAX_CSV_BYTES gets 413, one that is not a readable sheet 400, both with a message.
 Rows changed by someone else between preview and apply come back as conflicts, not saved.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from aiohttp import web
 from bot.console.faq_editor import entry_of, faq_store, not_editor
 from bot.console.security import FORM_TYPES
 from bot.console.web import blocking, json_body, json_error, user_of
-from bot.kb.corpus import read_csv_bytes
+from bot.kb.corpus import read_sheet_bytes
 from bot.kb.import_preview import preview_import
 from bot.kb.store import EntryConflict, EntryInvalid
 
@@ -43,8 +45,8 @@ async def api_preview(request: web.Request) -> web.Response:
     if (refused := not_editor(request)) is not None:
         return refused
     if request.content_type in FORM_TYPES:  # the page sends the file itself as the body
-        return json_error(415, "Hãy gửi chính tệp CSV (Content-Type: text/csv) / "
-                               "Send the CSV file itself as the body (Content-Type: text/csv)")
+        return json_error(415, "Hãy gửi chính tệp .xlsx hoặc CSV (Content-Type: text/csv) / "
+                               "Send the .xlsx or CSV file itself as the body (Content-Type: text/csv)")
     try:  # the console's usual body limit is smaller
         data = await request.clone(client_max_size=MAX_CSV_BYTES).read()
     except web.HTTPRequestEntityTooLarge:
@@ -52,13 +54,13 @@ async def api_preview(request: web.Request) -> web.Response:
     if not data.strip():
         return json_error(400, "Tệp trống / The file is empty")
     name = request.query.get("name", "upload.csv")[:200]
-    entries, problems = read_csv_bytes(data, name)
+    entries, problems = await blocking(read_sheet_bytes, data, name)  # a workbook takes a moment
     if not entries:
         shown = [str(p) for p in problems] or ["no rows"]
         log.info("console: FAQ import refused: %s", shown)
-        return json_error(400, "Không đọc được bảng tính: cần tệp CSV UTF-8 có cột question và answer / "
-                               "Cannot read the sheet: a UTF-8 CSV with question and answer columns is "
-                               "needed", problems=shown)
+        return json_error(400, "Không đọc được bảng tính: cần tệp .xlsx hoặc CSV UTF-8 có cột question và "
+                               "answer / Cannot read the sheet: an .xlsx or UTF-8 CSV with question and "
+                               "answer columns is needed", problems=shown)
     if len(entries) > MAX_IMPORT_ENTRIES:
         return json_error(413, f"Quá nhiều dòng: tối đa {MAX_IMPORT_ENTRIES} / "
                                f"Too many rows: at most {MAX_IMPORT_ENTRIES}")

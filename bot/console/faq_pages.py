@@ -8,7 +8,7 @@ values go through `esc`, and data the script adds goes in with textContent.
                               ?question=...&phrasings=...&phrasings=...&topic=...&answer_vi=
                               ...&answer_en=...&tags=a,b (phrasings repeated or one a line)
   GET /faq/entries/{id}       edit, delete, history with diffs, restore
-  GET /faq/import             CSV import: preview, then apply
+  GET /faq/import             spreadsheet (.xlsx, CSV) import: preview, then apply
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def faq_list_page(user: User, tz: str) -> str:
 <p class="muted" id="faq-status" role="status">…</p>
 <div class="actions">
   <a class="button" href="/faq/new" id="faq-new">+ Câu hỏi mới / New entry</a>
-  <a class="button secondary" href="/faq/import" id="faq-import">Nhập CSV / Import CSV</a>
+  <a class="button secondary" href="/faq/import" id="faq-import">Nhập bảng tính / Import a spreadsheet</a>
   <button type="button" id="publish">Xuất bản / Publish</button>
 </div>
 <p class="ok" id="faq-message" role="status" hidden></p>
@@ -140,16 +140,17 @@ def faq_import_page(user: User, tz: str) -> str:
     body = """
 <p><a href="/faq">← Câu hỏi thường gặp / FAQ</a></p>
 <h1>Nhập từ bảng tính / Import a spreadsheet</h1>
-<p class="muted">Tệp CSV UTF-8, dòng đầu là tên cột: ít nhất <code>question</code> và
+<p class="muted">Tệp Excel (.xlsx, trang tính đầu tiên) hoặc CSV UTF-8, dòng đầu là tên cột: ít nhất <code>question</code> và
   <code>answer</code> (hoặc <code>câu hỏi</code>, <code>câu trả lời</code>); thêm nếu có:
   <code>id</code>, <code>topic</code>, <code>phrasings</code> (mỗi dòng một cách hỏi),
   <code>answer_en</code>, <code>tags</code>. Xem trước rồi mới áp dụng; câu hỏi không có trong
-  tệp được giữ nguyên. / A UTF-8 CSV whose first row names the columns: at least question and
+  tệp được giữ nguyên. / An Excel workbook (.xlsx, its first sheet) or a UTF-8 CSV whose first
+  row names the columns: at least question and
   answer; optional id, topic, phrasings (one a line), answer_en, tags. You see a preview before
   anything is saved; entries not in the file are kept.</p>
 <form id="import-form" class="composer">
-  <label for="import-file">Tệp CSV / CSV file</label>
-  <input type="file" id="import-file" accept=".csv,text/csv">
+  <label for="import-file">Tệp .xlsx hoặc CSV / .xlsx or CSV file</label>
+  <input type="file" id="import-file" accept=".xlsx,.csv,text/csv">
   <button type="submit" id="import-preview">Xem trước / Preview</button>
 </form>
 <p class="error" id="import-error" role="alert" hidden></p>
@@ -160,7 +161,7 @@ def faq_import_page(user: User, tz: str) -> str:
   <button type="button" id="import-apply">Áp dụng / Apply</button>
 </section>
 <p class="ok" id="import-done" role="status" hidden></p>"""
-    return _page(user, "Nhập CSV / Import CSV", body, "faq-import", tz=tz)
+    return _page(user, "Nhập bảng tính / Import a spreadsheet", body, "faq-import", tz=tz)
 
 
 def _refused(request: web.Request) -> Optional[web.Response]:

@@ -1,8 +1,9 @@
 """FAQ knowledge base: the corpus, the FAISS index, search and the answer decision.
 
 Modules (import what you need; nothing heavy is imported here):
-  corpus         Entry, load_corpus, validate_corpus, read_csv_entries: reading and checking
+  corpus         Entry, load_corpus, validate_corpus, read_sheet_entries: reading and checking
                  (Problem "file:line: message", CorpusError)
+  spreadsheet    the rows of an Excel workbook (.xlsx), read like a CSV's
   corpus_writer  render_topic_yaml, export_csv / import_csv / export_yaml: writing the corpus
   store          FaqStore: the versioned entries in the SQL database, conflicts, publishing
   lexical        BM25 and diacritic restoration

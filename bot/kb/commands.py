@@ -70,15 +70,15 @@ def _seeded_store():
 
 
 def _read_entries(path: str):
-    """Entries of a CSV sheet or a YAML corpus directory, and the advice about them."""
-    from bot.kb.corpus import read_csv_entries
+    """Entries of a spreadsheet (.xlsx, CSV) or a YAML corpus directory, and the advice about them."""
+    from bot.kb.corpus import read_sheet_entries
 
     if os.path.isdir(path):
         problems = validate_corpus(path)
         if errors(problems):
             raise CorpusError(problems)
         return load_corpus(path), [p for p in problems if p.severity != "error"]
-    entries, problems = read_csv_entries(path)
+    entries, problems = read_sheet_entries(path)
     if errors(problems):
         raise CorpusError(problems)
     return entries, [p for p in problems if p.severity != "error"]
@@ -111,13 +111,15 @@ def add_kb_commands(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--published", action="store_true", help="store: the published version, not the latest saves")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", help="replace the corpus with an edited CSV or YAML directory (validated first)",
-                       description="Replace the corpus with the entries of a CSV (or, into the store, a YAML "
+    p = sub.add_parser("import", help="replace the corpus with a spreadsheet (.xlsx, CSV) or YAML directory "
+                                      "(validated first)",
+                       description="Replace the corpus with the entries of a spreadsheet, Excel .xlsx (its first "
+                                   "sheet) or CSV UTF-8 (or, into the store, a YAML "
                                    "directory such as knowledge_base/). Nothing is written if it has problems. "
                                    "Into the store: changed entries become new versions, missing ones are "
                                    "deleted (restorable), and the result is published.")
     _add_corpus(p)
-    p.add_argument("file", metavar="FILE|DIR", help="CSV file (or YAML directory) to import")
+    p.add_argument("file", metavar="FILE|DIR", help=".xlsx or CSV file (or YAML directory) to import")
     p.add_argument("--author", default=None, help="who the new versions are by (default: $USER)")
     p.add_argument("--no-publish", action="store_true", help="store: save the versions, publish later")
     p.set_defaults(func=cmd_import)

@@ -12,8 +12,8 @@ File schema (content editors write these by hand or through the console):
         updated: 2026-11-20
 
 `validate_corpus` reports every problem with its file and line; `load_corpus` refuses a
-corpus with any problem (`CorpusError`); `read_csv_entries` reads and checks a spreadsheet
-(one CSV file) the same way. Writing the corpus (topic files, CSV export and import) is in
+corpus with any problem (`CorpusError`); `read_sheet_entries` reads and checks a spreadsheet
+(an Excel .xlsx, bot/kb/spreadsheet.py, or a CSV file) the same way. Writing the corpus (topic files, CSV export and import) is in
 bot/kb/corpus_writer.py.
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot.kb.spreadsheet import SheetError, is_xlsx, xlsx_records
 from bot.text import fold
 
 # Messenger rejects a text message over 2000 characters; Zalo OA's limit is about the same.
@@ -456,19 +457,23 @@ def check_entries(entries: Sequence[Entry]) -> List[Problem]:
 # --- reading a spreadsheet ---------------------------------------------------------
 
 
-def read_csv_entries(path: str | os.PathLike) -> Tuple[List[Entry], List[Problem]]:
-    """Entries of an exported CSV and the problems found in it (with CSV line numbers)."""
+def read_sheet_entries(path: str | os.PathLike) -> Tuple[List[Entry], List[Problem]]:
+    """Entries of a spreadsheet (an Excel .xlsx or a CSV) and the problems found in it (with
+    its row or CSV line numbers)."""
     with open(path, "rb") as handle:
-        return read_csv_bytes(handle.read(), str(path))
+        return read_sheet_bytes(handle.read(), str(path))
 
 
-def read_csv_bytes(data: bytes, name: str) -> Tuple[List[Entry], List[Problem]]:
-    """read_csv_entries of a file's bytes (an upload); `name` labels the problems."""
+def read_sheet_bytes(data: bytes, name: str) -> Tuple[List[Entry], List[Problem]]:
+    """read_sheet_entries of a file's bytes (an upload); `name` labels the problems."""
     problems: List[Problem] = []
     try:
-        records = list(_csv_records(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        records = xlsx_records(data) if is_xlsx(data) else list(
+            _csv_records(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except SheetError as exc:
+        return [], [Problem(name, 1, str(exc))]
     except UnicodeDecodeError:
-        return [], [Problem(name, 1, "not UTF-8 text: export the sheet as CSV UTF-8")]
+        return [], [Problem(name, 1, "not UTF-8 text: save the sheet as Excel (.xlsx) or CSV UTF-8")]
     except csv.Error as exc:
         return [], [Problem(name, 1, f"invalid CSV: {exc}")]
     if not records:

@@ -1,7 +1,7 @@
 """Writing the FAQ corpus: topic files in the hand-written style, and the CSV round trip.
 
 `export_csv` writes the corpus as one spreadsheet; `import_csv` replaces the corpus with an
-edited one (read and checked by bot.kb.corpus.read_csv_entries first: nothing is written
+edited one (read and checked by bot.kb.corpus.read_sheet_entries first: nothing is written
 unless it is valid). Files are replaced atomically.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import yaml
 
 from bot.kb.corpus import (ADVICE, CSV_COLUMNS, CorpusError, Entry, Problem, corpus_files, errors,
-                           read_csv_entries)
+                           read_sheet_entries)
 
 
 def export_csv(entries: Sequence[Entry], path: str | os.PathLike) -> None:
@@ -47,7 +47,7 @@ def import_csv(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[s
     Nothing is written unless the CSV is valid: otherwise CorpusError lists its problems.
     Returns {"written": [...], "removed": [...], "entries": n, "advice": [Problem...]}.
     """
-    entries, problems = read_csv_entries(path)
+    entries, problems = read_sheet_entries(path)
     if errors(problems):
         raise CorpusError(problems)
     if not entries:

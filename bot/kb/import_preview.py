@@ -1,7 +1,7 @@
 """What importing a spreadsheet into the FAQ store would do, before it does it: which entries
 it adds, changes, leaves as they are, and which conflict (the console's CSV import).
 
-    entries, problems = read_csv_bytes(data, "faq.csv")     # the importer's own parsing
+    entries, problems = read_sheet_bytes(data, "faq.csv")     # the importer's own parsing
     plan = preview_import(store, entries, problems)
     # {"add": [...], "change": [...], "unchanged": [...], "conflict": [...], "errors": [...]}
 

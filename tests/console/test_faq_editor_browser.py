@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import time
 
+import openpyxl
+
 from bot.kb import service
 from bot.settings import PROJECT_DIR
 from tests.browser import Browser
@@ -116,3 +118,30 @@ def test_an_editor_searches_creates_tries_and_publishes(kb_console, faq, tmp_pat
 
         assert browser.errors == [], browser.errors
         assert not [c for c in browser.console if c.startswith("error")], browser.console
+
+
+def test_an_editor_imports_the_shop_s_excel_file(kb_console, faq, tmp_path):
+    book = openpyxl.Workbook()
+    for row in (["Câu hỏi", "Câu trả lời"], ["Shop có gói quà không?", "Có, shop gói quà miễn phí."]):
+        book.active.append(row)
+    book.save(tmp_path / "faq.xlsx")
+    kb_console.users.add_user("mai", PASSWORD, "editor", "Lê Thị Mai")
+    with Browser(window=(1280, 900)) as browser:
+        browser.navigate(f"{kb_console.url}/faq")
+        browser.type_into("#username", "mai")
+        browser.type_into("#password", PASSWORD)
+        browser.click("#login-submit")
+        browser.wait_for("location.pathname === '/faq' && document.body.dataset.loaded === '1'")
+        browser.click("#faq-import")
+        browser.wait_for("location.pathname === '/faq/import' && !!document.getElementById('import-file')")
+        # the editor picks the file (DevTools sets it on the page's file input)
+        picker = browser.send("Runtime.evaluate", expression="document.getElementById('import-file')")
+        browser.send("DOM.setFileInputFiles", objectId=picker["result"]["objectId"],
+                     files=[str(tmp_path / "faq.xlsx")])
+        browser.click("#import-preview")
+        browser.wait_for("!document.getElementById('import-plan').hidden")
+        assert "Shop có gói quà không?" in browser.text("#import-add")
+        browser.click("#import-apply")
+        browser.wait_for("!document.getElementById('import-done').hidden")
+        assert "Đã lưu 1 câu hỏi" in browser.text("#import-done")
+    assert faq.current("shop-co-goi-qua-khong").entry.answer_vi == "Có, shop gói quà miễn phí."

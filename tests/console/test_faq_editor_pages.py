@@ -11,6 +11,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.kb import service
@@ -20,6 +21,7 @@ from bot.settings import PROJECT_DIR, load_settings
 from tests.console.conftest import PASSWORD, ConsoleServer, console_settings
 
 TOPICS = ("shipping.yml", "payment.yml")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GIFT = {"topic": "orders", "question": "Shop có gói quà không?",
         "phrasings": ["có gói quà tặng ko shop", "goi qua sinh nhat dc k", "shop bọc quà giúp mình nhé",
                       "do you gift wrap"],
@@ -195,6 +197,21 @@ def test_csv_preview_shows_what_it_adds_changes_and_conflicts_with_then_applies(
     assert faq.current("shipping-fee").author == "mai" and faq.current("gift-wrap").version == 1
     again = mai.post(kb_console.url + "/api/faq/import/apply", json={"entries": rows}, timeout=60).json()
     assert not again["saved"] and len(again["conflict"]) == 2  # the preview is out of date now
+
+
+def test_an_excel_sheet_is_previewed_like_a_csv(kb_console, mai, faq):
+    book = openpyxl.Workbook()
+    for row in (["Câu hỏi", "Câu trả lời"], [GIFT["question"], GIFT["answer_vi"]]):
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    preview = mai.post(kb_console.url + "/api/faq/import/preview?name=faq.xlsx", data=data.getvalue(), timeout=60,
+                       headers={"Content-Type": XLSX_TYPE})
+    assert preview.status_code == 200, preview.text
+    assert [r["entry"]["question"] for r in preview.json()["add"]] == [GIFT["question"]]
+    broken = mai.post(kb_console.url + "/api/faq/import/preview?name=faq.xlsx", data=data.getvalue()[:500],
+                      timeout=60, headers={"Content-Type": XLSX_TYPE})
+    assert broken.status_code == 400 and ".xlsx" in " ".join(broken.json()["problems"]), broken.text
 
 
 def test_csv_preview_flags_a_row_older_than_the_console_edit(kb_console, mai, faq):

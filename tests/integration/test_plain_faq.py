@@ -1,5 +1,5 @@
-"""A new business on its first day: a plain two-column FAQ sheet, imported (into the FAQ
-store), and the real bot answers from it; an entry added or edited while the bot runs is
+"""A new business on its first day: a plain two-column FAQ sheet in Excel, imported (into the
+FAQ store), and the real bot answers from it; an entry added or edited while the bot runs is
 answered without a retrain or a restart, also by a second action server on the same
 database with its own index (another host)."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 import requests
 import yaml
@@ -49,9 +50,17 @@ NEW_ENTRY = ("Có giao bánh tận nhà không?",
 
 
 def write_sheet(path: Path, rows) -> None:
+    """The owner's sheet: an Excel workbook (.xlsx) or a CSV."""
+    header = ["Câu hỏi", "Câu trả lời"]
+    if path.suffix == ".xlsx":
+        book = openpyxl.Workbook()
+        for row in [header, *rows]:
+            book.active.append(list(row))
+        book.save(path)
+        return
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Câu hỏi", "Câu trả lời"])
+        writer.writerow(header)
         writer.writerows(rows)
 
 
@@ -64,9 +73,9 @@ def hotro(*args: str, config: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def bakery(model, tmp_path_factory):
-    """A stack serving only the bakery's sheet, imported with `hotro kb import`."""
+    """A stack serving only the bakery's sheet, its Excel file imported with `hotro kb import`."""
     root = tmp_path_factory.mktemp("bakery")
-    sheet = root / "faq.csv"
+    sheet = root / "faq.xlsx"
     write_sheet(sheet, BAKERY)
     settings = dict(load_settings())
     settings["kb"] = {**settings["kb"], "corpus_dir": str(root / "knowledge_base"),

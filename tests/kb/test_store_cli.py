@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+import openpyxl
 import pytest
 import yaml
 
@@ -46,6 +47,22 @@ def test_import_a_sheet_into_the_store_publishes_it(config, tmp_path, capsys):
     assert main(["kb", "import", str(sheet), "--no-publish"]) == 0
     assert "1 added" in capsys.readouterr().out and store.unpublished() == 1
     assert store.published() == pub  # not published: customers still get the old FAQ
+
+
+def test_an_excel_sheet_is_imported_as_it_is(config, tmp_path, capsys):
+    book = openpyxl.Workbook()
+    for row in (["Câu hỏi", "Câu trả lời"], ["Tiệm ở đâu?", "Số 12 Lê Lợi, quận 1."],
+                ["Giá bánh kem?", 250000]):
+        book.active.append(row)
+    book.save(tmp_path / "faq.xlsx")
+    assert main(["kb", "import", str(tmp_path / "faq.xlsx")]) == 0
+    assert "2 added" in capsys.readouterr().out
+    _, entries = FaqStore(config["handoff"]["database_url"]).published_entries()
+    assert sorted((e.question, e.answer_vi) for e in entries) == [("Giá bánh kem?", "250000"),
+                                                                  ("Tiệm ở đâu?", "Số 12 Lê Lợi, quận 1.")]
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(["kb", "import", str(tmp_path / "broken.xlsx")]) == 1
+    assert "cannot read the Excel file" in capsys.readouterr().out
 
 
 def test_a_bad_sheet_changes_nothing(config, tmp_path, capsys):

@@ -8,6 +8,7 @@
   if (!shared) return;
   const api = shared.api, el = shared.el, formatTime = shared.formatTime;
   const page = document.body.dataset.page;
+  const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
   const KINDS = {
     answer: "Trả lời / Answer",
@@ -438,10 +439,11 @@
       show("import-done", "");
       $("import-plan").hidden = true;
       const file = $("import-file").files[0];
-      if (!file) { show("import-error", "Chọn một tệp CSV / Choose a CSV file"); return; }
+      if (!file) { show("import-error", "Chọn một tệp .xlsx hoặc CSV / Choose an .xlsx or CSV file"); return; }
+      const xlsx = /\.xlsx$/i.test(file.name);
       try {
         const response = await fetch("/api/faq/import/preview?name=" + encodeURIComponent(file.name), {
-          method: "POST", credentials: "same-origin", headers: { "Content-Type": "text/csv" }, body: file,
+          method: "POST", credentials: "same-origin", headers: { "Content-Type": xlsx ? XLSX_TYPE : "text/csv" }, body: file,
         });
         const body = await response.json().catch(function () { return {}; });
         if (!response.ok) {
