@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import yaml
 
 from bot.kb.corpus import Entry, load_corpus
-from bot.kb.corpus_writer import import_csv
+from bot.kb.corpus_writer import import_sheet
 from bot.kb.evaluate import Query, read_queries_csv
 from bot.settings import PROJECT_DIR, load_settings, project_path
 from bot.text import normalize
@@ -130,7 +130,7 @@ class CorpusStack:
         corpus_dir = project_path(kb.get("corpus_dir", "knowledge_base"))
         if self.corpus_csv:
             corpus_dir = self.dir / "knowledge_base"
-            import_csv(self.corpus_csv, corpus_dir)
+            import_sheet(self.corpus_csv, corpus_dir)
         kb["corpus_dir"], kb["index_dir"] = str(corpus_dir), str(self.dir / "kb_index")
         settings.setdefault("handoff", {})["database_url"] = f"sqlite:///{self.dir / 'hotro.db'}"
         config = self.dir / "hotro.yml"

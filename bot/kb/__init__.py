@@ -4,7 +4,7 @@ Modules (import what you need; nothing heavy is imported here):
   corpus         Entry, load_corpus, validate_corpus, read_sheet_entries: reading and checking
                  (Problem "file:line: message", CorpusError)
   spreadsheet    the rows of an Excel workbook (.xlsx), read like a CSV's
-  corpus_writer  render_topic_yaml, export_csv / import_csv / export_yaml: writing the corpus
+  corpus_writer  render_topic_yaml, export_csv / import_sheet / export_yaml: writing the corpus
   store          FaqStore: the versioned entries in the SQL database, conflicts, publishing
   lexical        BM25 and diacritic restoration
   index          what is embedded for each entry, IndexData, the FAISS index in memory

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 
 from bot.embedders import DEFAULT_EMBEDDER
 from bot.kb.corpus import CorpusError, Problem, errors, load_corpus, validate_corpus
-from bot.kb.corpus_writer import export_csv, import_csv
+from bot.kb.corpus_writer import export_csv, import_sheet
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -295,7 +295,7 @@ def cmd_import(args) -> int:
         print(f"error: {args.file}: no such file", file=sys.stderr)
         return EXIT_INPUT
     try:
-        result = import_csv(args.file, corpus)
+        result = import_sheet(args.file, corpus)
     except CorpusError as exc:
         for problem in exc.problems:
             print(problem)

@@ -1,6 +1,6 @@
-"""Writing the FAQ corpus: topic files in the hand-written style, and the CSV round trip.
+"""Writing the FAQ corpus: topic files in the hand-written style, and the spreadsheet round trip.
 
-`export_csv` writes the corpus as one spreadsheet; `import_csv` replaces the corpus with an
+`export_csv` writes the corpus as one spreadsheet; `import_sheet` replaces the corpus with an
 edited one (read and checked by bot.kb.corpus.read_sheet_entries first: nothing is written
 unless it is valid). Files are replaced atomically.
 """
@@ -39,10 +39,10 @@ def _write_csv(handle, rows) -> None:
     writer.writerows(rows)
 
 
-def import_csv(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[str, Any]:
-    """Replace the corpus with the entries of an exported (and edited) CSV.
+def import_sheet(path: str | os.PathLike, corpus_dir: str | os.PathLike) -> Dict[str, Any]:
+    """Replace the corpus with the entries of a spreadsheet (.xlsx, or an exported and edited CSV).
 
-    The CSV is the whole corpus: each topic's YAML file is rewritten (keeping its leading
+    The sheet is the whole corpus: each topic's YAML file is rewritten (keeping its leading
     comment), new topics get a new file, and files of topics with no rows left are removed.
     Nothing is written unless the CSV is valid: otherwise CorpusError lists its problems.
     Returns {"written": [...], "removed": [...], "entries": n, "advice": [Problem...]}.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb.corpus import ADVICE, MAX_ANSWER_CHARS, CorpusError, Entry, Problem, errors, load_corpus, validate_corpus
-from bot.kb.corpus_writer import export_csv, import_csv
+from bot.kb.corpus_writer import export_csv, import_sheet
 from bot.settings import PROJECT_DIR
 
 
@@ -152,7 +152,7 @@ def test_a_plain_question_answer_sheet_is_enough(tmp_path):
                      "Phí giao hàng bao nhiêu?,20.000đ nội thành.\n"
                      '"Đổi trả thế nào?","Trong 7 ngày, mang hóa đơn."\n'
                      "Phí giao hàng bao nhiêu vậy shop,Như trên.\n", encoding="utf-8-sig")
-    result = import_csv(sheet, tmp_path / "kb")
+    result = import_sheet(sheet, tmp_path / "kb")
     assert result["entries"] == 3
     # what is missing is advice, not a refusal
     assert result["advice"] and all(p.severity == ADVICE for p in result["advice"])
@@ -168,7 +168,7 @@ def test_a_sheet_without_an_answer_column_is_refused(tmp_path):
     sheet = tmp_path / "faq.csv"
     sheet.write_text("question,notes\nPhí giao hàng?,x\n", encoding="utf-8")
     with pytest.raises(CorpusError) as info:
-        import_csv(sheet, tmp_path / "kb")
+        import_sheet(sheet, tmp_path / "kb")
     assert "missing column(s): answer_vi" in info.value.problems[0].message
 
 
@@ -192,7 +192,7 @@ def test_csv_round_trip(corpus_dir, tmp_path):
     assert rows[0]["phrasings"].count("\n") == len(entries[0].phrasings) - 1
 
     target = tmp_path / "imported"
-    result = import_csv(out, target)
+    result = import_sheet(out, target)
     assert result["entries"] == 4 and len(result["written"]) == 2
     assert _comparable(load_corpus(target)) == _comparable(entries)
     # and exporting again gives the same file
@@ -205,7 +205,7 @@ def test_import_keeps_header_comment_and_removes_emptied_topics(corpus_dir, tmp_
     entries = [e for e in load_corpus(corpus_dir) if e.topic == "orders"]
     out = tmp_path / "orders_only.csv"
     export_csv(entries, out)
-    result = import_csv(out, corpus_dir)
+    result = import_sheet(out, corpus_dir)
     assert [Path(p).name for p in result["removed"]] == ["payment.yml"]
     text = (corpus_dir / "orders.yml").read_text(encoding="utf-8")
     assert text.startswith("# Orders: a small test topic\n")
@@ -222,7 +222,7 @@ def test_import_refuses_a_bad_csv_and_changes_nothing(corpus_dir, tmp_path):
         'ok-3,orders,Câu ba?,"A  B!\nx y\nz w\nv u",Có,,,\n',
         encoding="utf-8")
     with pytest.raises(CorpusError) as info:
-        import_csv(bad, corpus_dir)
+        import_sheet(bad, corpus_dir)
     messages = [str(p) for p in info.value.problems]
     # the second record starts on line 6 (the first has a four-line cell)
     assert any(m.startswith(f"{bad}:6: ") and "duplicate id" in m for m in messages), messages
@@ -236,5 +236,5 @@ def test_import_refuses_missing_columns(corpus_dir, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,topic\nx,y\n", encoding="utf-8")
     with pytest.raises(CorpusError) as info:
-        import_csv(bad, corpus_dir)
+        import_sheet(bad, corpus_dir)
     assert "missing column" in info.value.problems[0].message
