@@ -14,7 +14,6 @@ an order).
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import List
 
 from bot.nlu.entity_rules import EMAIL, ORDER_ID, PHONE, find_entities
@@ -104,7 +103,6 @@ def only_order_number(text: str) -> bool:
     """The message gives an order number and asks nothing: what the customer sends when the
     bot asked for it. The FAQ would match its few words ("mã đơn") to any entry that
     mentions order numbers."""
-    text = unicodedata.normalize("NFC", text)
     found = find_entities(text, types=IDENTIFIERS)
     if not found or any(f.entity != ORDER_ID for f in found):
         return False
@@ -113,4 +111,5 @@ def only_order_number(text: str) -> bool:
         rest.append(text[last:item.start])
         last = item.end
     rest.append(text[last:])
-    return all(fold(w).lower() in ORDER_WORDS for w in _WORD.findall(" ".join(rest)))
+    # folded before it is split: NFD's combining marks would split its words
+    return all(w in ORDER_WORDS for w in _WORD.findall(fold(" ".join(rest)).lower()))
