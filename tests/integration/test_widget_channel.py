@@ -236,9 +236,11 @@ def test_a_message_refused_as_too_fast_is_handled_when_sent_again_with_its_id(st
     tabs = [tab] + [SocketCustomer.resume(stack, tab.session_id) for _ in range(4)]
     late = SocketCustomer.resume(stack, tab.session_id)
     try:
-        for i in range(2 * SENDER_BURST // len(tabs) + 1):
-            for n, each in enumerate(tabs):
-                each.send(f"tin nhắn số {i}.{n}")
+        for _ in range(2 * SENDER_BURST // len(tabs) + 1):
+            for each in tabs:
+                # never a failed turn: two failures hand over, and with an agent online the
+                # bot goes quiet ("tin nhắn số 0.1" did so in a CI run)
+                each.send("👍")
         for attempt in range(10):  # the first the limit refuses (the flood spends it)
             client_id = f"late-{attempt}"
             if late.say(question, client_id=client_id) == {"ok": False, "error": "too_fast"}:

@@ -13,6 +13,7 @@ NOT_REPLIES = {
     "bot/text": "abbreviations and word lists of the language detector",
     "bot/kb/calibration.py": "simulated customer messages the decision is calibrated on",
     "bot/kb/index.py": "sentences that measure the embedder's similarity scale",
+    "bot/kb/spreadsheet.py": "why an FAQ workbook cannot be imported, for the shop's editor",
     "bot/console": "the agents' console (its users are the shop's staff)",
     "bot/shop.py": "field errors the admin sees when editing the shop settings in the console",
     "bot/analytics": "support metrics for the shop's leads (`hotro report`)",
