@@ -13,8 +13,8 @@ File schema (content editors write these by hand or through the console):
 
 `validate_corpus` reports every problem with its file and line; `load_corpus` refuses a
 corpus with any problem (`CorpusError`); `read_sheet_entries` reads and checks a spreadsheet
-(an Excel .xlsx, bot/kb/spreadsheet.py, or a CSV file) the same way. Writing the corpus (topic files, CSV export and import) is in
-bot/kb/corpus_writer.py.
+(an Excel .xlsx, bot/kb/spreadsheet.py, or a CSV file) the same way. Writing the corpus
+(topic files, CSV export and import) is in bot/kb/corpus_writer.py.
 """
 from __future__ import annotations
 

@@ -74,8 +74,8 @@ def _warm_up() -> None:
 def is_acknowledgement(text: Union[str, PreparedText]) -> bool:
     """An emoji, a sticker-like symbol or a short "ok / vâng / dạ" that asks nothing."""
     message = text if isinstance(text, PreparedText) else prepare(text)
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in message.original):
-        return not is_displeasure(message)  # only emoji, symbols and punctuation
+    if _only_symbols(message.original):  # emoji, symbols and punctuation
+        return not any(ch in DISPLEASURE for ch in message.original)
     words = re.findall(r"\w+", message.folded)
     return 0 < len(words) <= 3 and all(w in ACKNOWLEDGEMENTS for w in words)
 
@@ -83,8 +83,12 @@ def is_acknowledgement(text: Union[str, PreparedText]) -> bool:
 def is_displeasure(text: Union[str, PreparedText]) -> bool:
     """Only emoji and symbols, one of them angry, sad or a thumbs-down."""
     original = text.original if isinstance(text, PreparedText) else text
-    return (not any(unicodedata.category(ch)[0] in "LN" for ch in original)
-            and any(ch in DISPLEASURE for ch in original))
+    return _only_symbols(original) and any(ch in DISPLEASURE for ch in original)
+
+
+def _only_symbols(text: str) -> bool:
+    """No letter and no digit: emoji, symbols and punctuation only."""
+    return not any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
 def route(intent: str, confidence: float, faq: Optional[Dict[str, Any]], text: Union[str, PreparedText],

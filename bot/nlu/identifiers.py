@@ -106,10 +106,6 @@ def only_order_number(text: str) -> bool:
     found = find_entities(text, types=IDENTIFIERS)
     if not found or any(f.entity != ORDER_ID for f in found):
         return False
-    rest, last = [], 0
-    for item in found:
-        rest.append(text[last:item.start])
-        last = item.end
-    rest.append(text[last:])
+    rest = without_identifiers(text)  # `text` itself when nothing but the number is left
     # folded before it is split: NFD's combining marks would split its words
-    return all(w in ORDER_WORDS for w in _WORD.findall(fold(" ".join(rest)).lower()))
+    return rest == text or all(w in ORDER_WORDS for w in _WORD.findall(fold(rest).lower()))
