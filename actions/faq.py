@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import fails_twice, hand_over, language_of
+from actions.faq_reply import answer_follow_up, say_reply
 from actions.handoff import save_contact
 from bot.handoff.decision import FAILED_TWICE
 from bot.kb.service import answer, answer_by_id, get_knowledge_base, reply_for
@@ -32,28 +33,21 @@ class ActionAnswerQuestion(Action):
         language = language_of(tracker)
         faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
         decided = tracker.latest_message.get("faq")
+        text = tracker.latest_message.get("text") or ""
         if faq_id:  # the customer picked one of the suggested questions
             reply = answer_by_id(faq_id, language)
-        elif decided and decided.get("kind"):  # the NLU router already searched the FAQ
-            reply = reply_for(decided, language)
-        else:
-            reply = answer(tracker.latest_message.get("text") or "", language)
+            asked = reply.get("question")
+        else:  # the NLU router has searched the FAQ (unless the search failed there)
+            reply = reply_for(decided, language) if (decided or {}).get("kind") else answer(text, language)
+            asked = text
+            if reply["kind"] != "answer" and answer_follow_up(dispatcher, tracker):
+                return []
         failed = reply["kind"] == "abstain"
         if failed and fails_twice(tracker):
             return hand_over(dispatcher, tracker, FAILED_TWICE)
-        # The decision and its scores go into the tracker: the transcript shows them.
-        faq = {"kind": reply["kind"], "entry_id": reply.get("entry_id"), "score": reply.get("score"),
-               "confidence": reply.get("confidence"), "suggestions": reply.get("suggestions")}
         if (decided or {}).get("apologise") and not faq_id and not apologises(reply):
             dispatcher.utter_message(response="utter_sorry_for_complaint")  # an angry customer
-        if language == "en" and reply.get("answer_language") == "vi":
-            # The entry has no English answer: say why it comes in Vietnamese.
-            dispatcher.utter_message(response="utter_answer_only_in_vietnamese")
-        if reply["response"]:
-            dispatcher.utter_message(response=reply["response"], choices=reply["choices"], faq=faq,
-                                     failure=failed, **reply["values"])
-        else:  # the entry's answer, as the editor wrote it
-            dispatcher.utter_message(text=reply["text"], faq=faq)
+        say_reply(dispatcher, reply, language, asked)
         if ((decided or {}).get("routed_from") or {}).get("intent") == "give_contact":
             save_contact(dispatcher, tracker)  # the question came with a phone number or email
         return []

@@ -7,6 +7,7 @@ from typing import Text
 from rasa_sdk import Action
 
 from actions.common import channel_of, fails_twice, hand_over, language_of
+from actions.faq_reply import answer_follow_up
 from bot.handoff.contact import contact_of, email_of, phone_of
 from bot.handoff.decision import FAILED_TWICE, request_reason
 from bot.handoff.handoff import note_order_on_open_ticket, save_callback
@@ -23,12 +24,15 @@ class ActionHandoff(Action):
 
 
 class ActionFallback(Action):
-    """The bot did not understand: ask again, or after the second time hand over."""
+    """The bot did not understand: a follow-up of the answer before it is answered with it;
+    otherwise ask again, or after the second time hand over."""
 
     def name(self) -> Text:
         return "action_fallback"
 
     def run(self, dispatcher, tracker, domain):
+        if answer_follow_up(dispatcher, tracker):  # "vậy đi tỉnh thì sao" after an answer
+            return []
         if fails_twice(tracker):
             return hand_over(dispatcher, tracker, FAILED_TWICE)
         dispatcher.utter_message(response="utter_default", failure=True)
@@ -36,13 +40,16 @@ class ActionFallback(Action):
 
 
 class ActionOutOfScope(Action):
-    """Not the shop's business: say so, or after the second such turn in a row hand over
-    (many are questions about the shop the FAQ does not cover)."""
+    """Not the shop's business: unless a follow-up of the answer before it is answered with
+    it, say so, or after the second such turn in a row hand over (many are questions about
+    the shop the FAQ does not cover)."""
 
     def name(self) -> Text:
         return "action_out_of_scope"
 
     def run(self, dispatcher, tracker, domain):
+        if answer_follow_up(dispatcher, tracker):  # "lãi suất bao nhiêu" after the instalments
+            return []
         if fails_twice(tracker):
             return hand_over(dispatcher, tracker, FAILED_TWICE)
         dispatcher.utter_message(response="utter_out_of_scope")

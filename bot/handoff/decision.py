@@ -7,8 +7,9 @@ person (`low_confidence`); a message the customer's channel refused to deliver
 message the bot could not answer because its action server was down (`bot_unavailable`,
 bot/channels/action_fallback.py). A failed turn
 is one whose bot reply carries the metadata `failure: true` (set by the fallback and
-FAQ actions) or whose intent was nlu_fallback or out_of_scope: `is_failed_turn`, the one
-definition the handoff rule and the support metrics share.
+FAQ actions) or whose intent was nlu_fallback or out_of_scope, unless the bot answered it
+from the FAQ: `is_failed_turn`, the one definition the handoff rule and the support
+metrics share.
 """
 from __future__ import annotations
 
@@ -37,12 +38,14 @@ def customer_turns(events: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]
 
 
 def is_failed_turn(turn: List[Dict[str, Any]]) -> bool:
-    """`turn`: a user event and the events after it, up to the next user event."""
+    """`turn`: a user event and the events after it, up to the next user event. A turn the
+    bot answered from the FAQ did not fail, whatever its intent: a follow-up question not
+    understood alone is answered with the question before it (bot/kb/follow_up.py)."""
+    replies = [e.get("metadata") or {} for e in turn[1:] if e.get("event") == "bot"]
+    if any((m.get("faq") or {}).get("kind") == "answer" for m in replies):
+        return False
     intent = ((turn[0].get("parse_data") or {}).get("intent") or {}).get("name")
-    if intent in FAILED_INTENTS:
-        return True
-    return any(e.get("event") == "bot" and (e.get("metadata") or {}).get("failure")
-               for e in turn[1:])
+    return intent in FAILED_INTENTS or any(m.get("failure") for m in replies)
 
 
 def earlier_failures(events: Sequence[Dict[str, Any]]) -> int:

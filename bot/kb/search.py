@@ -242,6 +242,12 @@ class KnowledgeBase:
         # English of its own: with English on some entries only, BM25 on it alone pulled
         # English messages to those entries (bench/english_agree.md, the partly English rows).
         self._gloss_applies = english_entries < len(docs)
+        # what each entry says, for `coverage`: its question and answers (not its phrasings,
+        # which hold how customers ask: "… thì sao", "… được không"); a BM25 for the words' idf
+        self._entry_words = [set(fold_terms(e.question)) | set(d.get("answer") or [])
+                             | set(fold_terms(e.answer_en or "", english=True))
+                             for e, d in zip(self.entries, docs)]
+        self._entry_idf = BM25([list(words) for words in self._entry_words])
         self._bm25_words: Optional[BM25] = None
         self._words_lock = threading.Lock()
 
@@ -282,6 +288,20 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def coverage(self, entry_id: str, text: Union[str, PreparedText],
+                 ignore: frozenset = frozenset()) -> float:
+        """The share of `text`'s words, each weighed by its rarity in the FAQ (idf), that the
+        entry's question or answers contain: whether the entry speaks of what `text` asks
+        (a follow-up question, bot/kb/follow_up.py). `ignore`: fold terms that do not count."""
+        message = text if isinstance(text, PreparedText) else prepare(text)
+        words = set(fold_terms(message, english=message.language == "en")) - ignore
+        if not words or entry_id not in self._by_id:
+            return 0.0
+        own = self._entry_words[self._by_id[entry_id]]
+        idf = self._entry_idf.idf
+        weight = {w: idf.get(w, self._entry_idf.unseen_idf) for w in words}
+        return sum(weight[w] for w in words if w in own) / sum(weight.values())
 
     def query(self, message: Union[str, PreparedText, SearchQuery],
               language: Optional[str] = None) -> SearchQuery:

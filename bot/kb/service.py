@@ -486,7 +486,7 @@ def is_complaint(faq: Dict[str, Any]) -> bool:
 
 def answer_by_id(entry_id: str, language: Optional[str] = "vi",
                  settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """The answer of one entry (the customer picked a suggestion button)."""
+    """The answer of one entry (the customer picked a suggestion button), with its question."""
     lang = language if language in ("vi", "en") else "vi"
     try:
         entry = get_knowledge_base(settings).get(entry_id)
@@ -496,4 +496,4 @@ def answer_by_id(entry_id: str, language: Optional[str] = "vi",
     if entry is None:
         log.warning("FAQ entry %r asked for but not in the index", entry_id)
         return _abstain(lang, response=GONE)
-    return _answer_reply(entry, lang, 1.0)
+    return _answer_reply(entry, lang, 1.0, question=entry.question)

@@ -5,6 +5,8 @@ import unicodedata
 
 import pytest
 
+from tests.conftest import Customer
+
 
 def test_vietnamese_greeting_gets_a_vietnamese_answer(customer):
     assert "Xin chào" in customer.says_text("chào shop ạ")
@@ -143,3 +145,34 @@ def test_a_thumbs_up_is_not_a_failure(customer, tickets):
         reply = customer.says_text(text)
         assert "chưa hiểu" not in reply and "Yêu cầu #" not in reply, reply
     assert tickets.latest_ticket_for(customer.sender) is None
+
+
+@pytest.mark.parametrize("text", ["còn ship ra đảo thì sao", "con ship ra dao thi sao",
+                                  unicodedata.normalize("NFD", "còn ship ra đảo thì sao")])
+def test_a_follow_up_is_answered_with_the_question_before_it(stack, text):
+    customer = Customer(stack)
+    fee = "40.000đ vùng xa/hải đảo"
+    assert fee in customer.says_text("Phí ship cho đơn dưới 300k là bao nhiêu vậy shop?")
+    # alone it gets buttons; after the fee, the fee's answer, which names the islands
+    reply = customer.say(text)
+    assert len(reply) == 1 and fee in reply[0]["text"] and not reply[0].get("buttons"), reply
+
+
+def test_a_follow_up_can_lead_to_another_entry(customer):
+    assert "Ví MoMo" in customer.says_text("có thanh toán momo không")
+    assert "hoàn về đúng ví đã dùng" in customer.says_text("hủy đơn thì tiền hoàn về đâu v ad")
+
+
+def test_a_follow_up_not_understood_alone_but_answered_is_no_failure(customer, tickets):
+    fee = "40.000đ vùng xa/hải đảo"
+    assert fee in customer.says_text("Phí ship cho đơn dưới 300k là bao nhiêu vậy shop?")
+    assert fee in customer.says_text("đảo thì sao")  # nlu_fallback alone
+    # so the next message not understood is the first failure in a row, not the second
+    assert "chưa hiểu" in customer.says_text("asdkjh qwe")
+    assert tickets.latest_ticket_for(customer.sender) is None
+
+
+def test_a_follow_up_the_answer_does_not_speak_of_is_not_answered_with_it_again(customer):
+    address = "123 Nguyễn Thị Minh Khai"
+    assert address in customer.says_text("Ở Sài Gòn thì ghé cửa hàng shop ở chỗ nào?")
+    assert address not in customer.says_text("gan cua hang co tram xe buyt nao khong")

@@ -36,6 +36,17 @@ def test_two_failures_in_a_row_are_counted_and_a_success_resets_them():
     assert decision.earlier_failures(events) == 0
 
 
+def test_a_turn_answered_from_the_faq_is_not_a_failure_whatever_its_intent():
+    # "vậy đi tỉnh thì sao": not understood alone, answered with the question before it
+    answered = [user("vậy đi tỉnh thì sao", "nlu_fallback"),
+                bot("Phí giao hàng…", faq={"kind": "answer", "entry_id": "shipping-fee"})]
+    assert not decision.is_failed_turn(answered)
+    offered = [user("còn phụ kiện thì sao", "nlu_fallback"), bot("?", faq={"kind": "suggest"})]
+    assert decision.is_failed_turn(offered)
+    assert decision.earlier_failures([user("a", "nlu_fallback"), bot("?", failure=True), *answered,
+                                      user("b")]) == 0
+
+
 def test_asking_for_a_person_after_an_unsure_answer_is_low_confidence():
     unsure = [user("q"), bot("không biết", failure=True), user("/request_human")]
     assert decision.request_reason(unsure) == decision.LOW_CONFIDENCE
