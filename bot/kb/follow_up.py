@@ -50,9 +50,10 @@ class Answered:
 
 
 def previous_answer(events: Sequence[Dict[str, Any]]) -> Optional[Answered]:
-    """The FAQ answer the bot gave in the customer turn just before the current one."""
+    """The FAQ answer the bot gave in the customer turn just before the current one, in the
+    same session (a customer back the next day starts afresh)."""
     turns = customer_turns(events)
-    if len(turns) < 2:
+    if len(turns) < 2 or any(e.get("event") == "session_started" for e in turns[-2]):
         return None
     previous = turns[-2]
     text = previous[0].get("text") or ""

@@ -43,6 +43,9 @@ def test_nothing_is_followed_but_an_faq_answer_in_the_turn_just_before():
     from_a_person = [user("hủy đơn thế nào"), bot("…", faq=ANSWERED, agent="lan"),
                      user("mất phí không")]
     assert previous_answer(from_a_person) is None
+    next_session = [user("hủy đơn thế nào"), bot("…", faq=ANSWERED), {"event": "session_started"},
+                    {"event": "action", "name": "action_listen"}, user("mất phí không")]
+    assert previous_answer(next_session) is None
 
 
 def test_a_long_chain_of_follow_ups_keeps_the_latest_words():
