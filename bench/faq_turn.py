@@ -5,9 +5,11 @@ other to a stack, and reads the CPU time (user + system, /proc/<pid>/stat) the R
 server's and the action server's process groups spent meanwhile. Before issue 9 the Rasa
 server embedded each message for NLU and the action server embedded it again for FAQ
 search; now the Rasa server searches the FAQ with the NLU embedding and the action server
-only words the decision.
+only words the decision. With --follow-ups the turn timed is the second message of a
+conversation after an FAQ answer, which may be read with the question before it
+(bot/kb/follow_up.py).
 
-  .venv/bin/python bench/faq_turn.py [--label after] [--n 200]
+  .venv/bin/python bench/faq_turn.py [--label after] [--n 200] [--follow-ups]
   .venv/bin/python bench/faq_turn.py --label before --url URL --rasa-pid P --actions-pid P
 
 Results per label go to bench/results/faq_turn_<label>.json; the table shows every label.
@@ -15,6 +17,7 @@ Results per label go to bench/results/faq_turn_<label>.json; the table shows eve
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import statistics
@@ -66,6 +69,30 @@ def measure(url: str, pids: dict, questions, n: int) -> dict:
             **{f"cpu_ms_{name}": (after[name] - before[name]) * 1000 / n for name in pids}}
 
 
+def measure_follow_ups(url: str, pids: dict, conversations, n: int) -> dict:
+    """`measure` for the second message of two-message conversations: the first is sent
+    unmeasured, then the second is timed and the servers' CPU read around it alone."""
+    for first, second in conversations[:3]:  # warm up
+        sender = f"warm-{uuid.uuid4().hex[:8]}"
+        send(url, sender, first)
+        send(url, sender, second)
+    latencies, cpu = [], {name: 0.0 for name in pids}
+    for i in range(n):
+        first, second = conversations[i % len(conversations)]
+        sender = f"turn-{uuid.uuid4().hex[:8]}"
+        send(url, sender, first)
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        started = time.perf_counter()
+        send(url, sender, second)
+        latencies.append((time.perf_counter() - started) * 1000)
+        for name, pid in pids.items():
+            cpu[name] += cpu_seconds(pid) - before[name]
+    latencies.sort()
+    return {"n": n, "p50_ms": statistics.median(latencies),
+            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
+            **{f"cpu_ms_{name}": cpu[name] * 1000 / n for name in pids}}
+
+
 def table() -> str:
     lines = ["| code | FAQ turns | p50 ms | p95 ms | Rasa server CPU ms / turn | action server CPU ms / turn | "
              "both, CPU ms / turn |", "|---|---|---|---|---|---|---|"]
@@ -95,7 +122,12 @@ LABELS = """- before / after (issue 9, part 7): the action server embedded each 
 - stop19-before / stop19-classifier (one after the other, on a slower day: the same code as
   stop18-short-spin measured 54 CPU ms) / and the intent classifier scoring a live message
   from its features directly instead of building scipy matrices (bot/nlu/classifier.py
-  `_message_logits`; cProfile put 4.7 ms of a turn's 20 ms of NLU in those matrices)."""
+  `_message_logits`; cProfile put 4.7 ms of a turn's 20 ms of NLU in those matrices).
+- stop29-followups-before / stop29-followups (`--follow-ups`, one after the other): not a first
+  question but the second message of the sample's follow-up conversations
+  (bench/data/followups/sample.csv, kind follow_up), after the first was answered / with a
+  follow-up read with the question before it when it is not answered alone
+  (bot/kb/follow_up.py: one more embedding and search, in the action server)."""
 
 
 def main(argv=None) -> int:
@@ -105,19 +137,28 @@ def main(argv=None) -> int:
     parser.add_argument("--url")
     parser.add_argument("--rasa-pid", type=int)
     parser.add_argument("--actions-pid", type=int)
+    parser.add_argument("--follow-ups", action="store_true",
+                        help="time the second message of the sample's follow-up conversations")
     args = parser.parse_args(argv)
     # Answerable questions with diacritics from the sample's dev set: an FAQ turn each.
     questions = [q.text for q in read_queries_csv(BENCH / "data" / "kb_dev_queries.csv")
                  if q.expected_id and q.variant == "diacritics"]
+    if args.follow_ups:
+        with open(BENCH / "data" / "followups" / "sample.csv", encoding="utf-8", newline="") as handle:
+            conversations = [(r["first"], r["follow_up"]) for r in csv.DictReader(handle)
+                             if r["kind"] == "follow_up"]
+        run = lambda url, pids: measure_follow_ups(url, pids, conversations, args.n)  # noqa: E731
+    else:
+        run = lambda url, pids: measure(url, pids, questions, args.n)  # noqa: E731
     if args.url:
-        result = measure(args.url, {"rasa": args.rasa_pid, "actions": args.actions_pid}, questions, args.n)
+        result = run(args.url, {"rasa": args.rasa_pid, "actions": args.actions_pid})
     else:
         from bot.e2e import CorpusStack
 
         with CorpusStack(None) as running:
             services = {s.name: s.process.pid for s in running.stack.services}
-            pids = {"rasa": services["rasa server"], "actions": services["action server"]}
-            result = measure(running.stack.rasa_url, pids, questions, args.n)
+            result = run(running.stack.rasa_url, {"rasa": services["rasa server"],
+                                                  "actions": services["action server"]})
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"faq_turn_{args.label}.json").write_text(json.dumps(result))
     text = table()
