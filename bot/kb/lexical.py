@@ -184,8 +184,9 @@ class DiacriticRestorer:
         return " ".join(path)
 
 
-# Bump when entry_lexical's output changes: cached token lists are re-made. 3: TEXT_VERSION 2.
-LEXICAL_VERSION = 3
+# Bump when entry_lexical's output changes: cached token lists are re-made. 3: TEXT_VERSION 2;
+# 4: "said".
+LEXICAL_VERSION = 4
 
 
 def entry_lexical(entry) -> Dict[str, List[str]]:
@@ -195,17 +196,22 @@ def entry_lexical(entry) -> Dict[str, List[str]]:
     "answer": fold terms of its Vietnamese answer (a customer may use the answer's words:
     "lấy tiền ra ngân hàng" for "rút tiền");
     "en": fold terms, English function words removed, of its English phrasings, English
-    answer and tags (empty when the entry has no English).
+    answer and tags (empty when the entry has no English);
+    "said": the distinct fold terms of what the entry says, its question and answers, not
+    how customers ask it (KnowledgeBase.coverage).
     """
     texts = entry.texts() or [entry.answer_vi]
     tags = [t.replace("-", " ").replace("_", " ") for t in entry.tags]
     english = [p for p in entry.phrasings if detect_language(p, default="vi") == "en"]
     if entry.answer_en:
         english.append(entry.answer_en)
+    answer = fold_terms(entry.answer_vi or "")
+    said = {*fold_terms(entry.question), *answer, *fold_terms(entry.answer_en or "", english=True)}
     return {
         "fold": [w for t in texts + tags for w in fold_terms(t)],
-        "answer": fold_terms(entry.answer_vi or ""),
+        "answer": answer,
         "en": [w for t in english + tags for w in fold_terms(t, english=True)] if english else [],
+        "said": sorted(said),
     }
 
 

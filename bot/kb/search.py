@@ -242,12 +242,10 @@ class KnowledgeBase:
         # English of its own: with English on some entries only, BM25 on it alone pulled
         # English messages to those entries (bench/english_agree.md, the partly English rows).
         self._gloss_applies = english_entries < len(docs)
-        # what each entry says, for `coverage`: its question and answers (not its phrasings,
-        # which hold how customers ask: "… thì sao", "… được không"); a BM25 for the words' idf
-        self._entry_words = [set(fold_terms(e.question)) | set(d.get("answer") or [])
-                             | set(fold_terms(e.answer_en or "", english=True))
-                             for e, d in zip(self.entries, docs)]
-        self._entry_idf = BM25([list(words) for words in self._entry_words])
+        # what each entry says, for `coverage` (not its phrasings, which hold how customers
+        # ask: "… thì sao", "… được không"); a BM25 for the words' idf
+        self._entry_words = [set(d["said"]) for d in docs]
+        self._entry_idf = BM25([d["said"] for d in docs])
         self._bm25_words: Optional[BM25] = None
         self._words_lock = threading.Lock()
 
