@@ -81,6 +81,15 @@ def word_terms(text: Union[str, PreparedText]) -> List[str]:
     return [w.lower() for w, _, _ in message.words if _WORD_RE.search(w)]
 
 
+def idf_of(docs: Sequence[Iterable[str]]) -> Tuple[Dict[str, float], float]:
+    """BM25's idf of every term of `docs`, and that of a term no document has (as informative
+    as a term seen once, BM25.unseen_idf)."""
+    df = Counter(term for doc in docs for term in set(doc))
+    n = max(len(docs), 1)
+    idf = {term: math.log(1 + (n - count + 0.5) / (count + 0.5)) for term, count in df.items()}
+    return idf, math.log(1 + (n - 1 + 0.5) / 1.5)
+
+
 class BM25:
     """Okapi BM25 over a fixed list of documents (one per FAQ entry), scores in [0, 1]."""
 
@@ -96,15 +105,10 @@ class BM25:
                 ids, weights = postings.setdefault(term, ([], []))
                 ids.append(i)
                 weights.append(tf * (k1 + 1) / (tf + norm))
-        n = max(self.n_docs, 1)
-        self.idf: Dict[str, float] = {}
-        self.postings: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
-        for term, (ids, weights) in postings.items():
-            df = len(ids)
-            self.idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            self.postings[term] = (np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
-        # a term no document has: as informative as a term seen once, and matched nowhere
-        self.unseen_idf = math.log(1 + (n - 1 + 0.5) / 1.5)
+        self.idf, self.unseen_idf = idf_of(docs)  # a term no document has is matched nowhere
+        self.postings: Dict[str, Tuple[np.ndarray, np.ndarray]] = {
+            term: (np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
+            for term, (ids, weights) in postings.items()}
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """Normalised score of every document for the query (0 when it has no terms)."""

@@ -40,7 +40,8 @@ from bot.embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_PASSAGE_EN, KIND_PASSAGE_VI, KIND_TEXT, RESTORER_ANSWERS,
                           IndexData, IndexParams, build_in_memory)
 from bot.kb.index_store import IndexMismatchError, load_index
-from bot.kb.lexical import BM25, DiacriticRestorer, entry_lexical, fold_terms, restorer_texts, word_terms
+from bot.kb.lexical import (BM25, DiacriticRestorer, entry_lexical, fold_terms, idf_of, restorer_texts,
+                            word_terms)
 from bot.text import PreparedText, prepare, vietnamese_gloss
 
 log = logging.getLogger(__name__)
@@ -243,9 +244,9 @@ class KnowledgeBase:
         # English messages to those entries (bench/english_agree.md, the partly English rows).
         self._gloss_applies = english_entries < len(docs)
         # what each entry says, for `coverage` (not its phrasings, which hold how customers
-        # ask: "… thì sao", "… được không"); a BM25 for the words' idf
+        # ask: "… thì sao", "… được không"), and its words' idf
         self._entry_words = [set(d["said"]) for d in docs]
-        self._entry_idf = BM25([d["said"] for d in docs])
+        self._said_idf, self._unseen_idf = idf_of(self._entry_words)
         self._bm25_words: Optional[BM25] = None
         self._words_lock = threading.Lock()
 
@@ -297,8 +298,7 @@ class KnowledgeBase:
         if not words or entry_id not in self._by_id:
             return 0.0
         own = self._entry_words[self._by_id[entry_id]]
-        idf = self._entry_idf.idf
-        weight = {w: idf.get(w, self._entry_idf.unseen_idf) for w in words}
+        weight = {w: self._said_idf.get(w, self._unseen_idf) for w in words}
         return sum(weight[w] for w in words if w in own) / sum(weight.values())
 
     def query(self, message: Union[str, PreparedText, SearchQuery],
