@@ -63,10 +63,7 @@ def measure(url: str, pids: dict, questions, n: int) -> dict:
         send(url, f"turn-{uuid.uuid4().hex[:8]}", text)
         latencies.append((time.perf_counter() - started) * 1000)
     after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    latencies.sort()
-    return {"n": n, "p50_ms": statistics.median(latencies),
-            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
-            **{f"cpu_ms_{name}": (after[name] - before[name]) * 1000 / n for name in pids}}
+    return summary(latencies, {name: after[name] - before[name] for name in pids})
 
 
 def measure_follow_ups(url: str, pids: dict, conversations, n: int) -> dict:
@@ -87,10 +84,14 @@ def measure_follow_ups(url: str, pids: dict, conversations, n: int) -> dict:
         latencies.append((time.perf_counter() - started) * 1000)
         for name, pid in pids.items():
             cpu[name] += cpu_seconds(pid) - before[name]
-    latencies.sort()
-    return {"n": n, "p50_ms": statistics.median(latencies),
-            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
-            **{f"cpu_ms_{name}": cpu[name] * 1000 / n for name in pids}}
+    return summary(latencies, cpu)
+
+
+def summary(latencies: list, cpu: dict) -> dict:
+    """Latency percentiles (ms) and each process's CPU ms per turn, from `cpu` seconds."""
+    n, latencies = len(latencies), sorted(latencies)
+    return {"n": n, "p50_ms": statistics.median(latencies), "p95_ms": latencies[int(0.95 * (n - 1))],
+            **{f"cpu_ms_{name}": seconds * 1000 / n for name, seconds in cpu.items()}}
 
 
 def table() -> str:
