@@ -46,12 +46,13 @@ def plain_entries(name: str):
     return [replace(e, phrasings=[], answer_en="") for e in load_corpus(PROJECT / "knowledge_base")]
 
 
-def english_messages(name: str):
-    """(answerable English (text, expected id), out-of-scope English texts) of a set."""
+def english_messages(name: str, half: str = "tune"):
+    """(answerable English (text, expected id), out-of-scope English texts) of a set (of the
+    sample's `half`)."""
     queries = read_queries_csv(SETS[name][1])
     if name == "sample":
         halves = sample_halves()
-        queries = [q for q in queries if halves.get(q.text) == "tune"]
+        queries = [q for q in queries if halves.get(q.text) == half]
     asked = [(q.text, q.expected_id) for q in queries if q.variant == "english" and q.expected_id]
     off = [q.text for q in queries if not q.expected_id and detect_language(q.text) == "en"]
     return asked, off + [t for t in OFF_TOPIC if detect_language(t) == "en"]

@@ -486,6 +486,10 @@ class KnowledgeBase:
         english = ch.language == "en"
         features = decision_features(score, dense, lexical)
         confidence = model.probability(features, english)
+        if english and model.english_full:
+            full = model.probability(features)
+            if full >= model.full.answer_p and hits:
+                return Decision("answer", hits[:1], full)
         gloss = english and self._gloss_applies
         # the lower cut on agreement was measured on corpora with no English at all
         agrees = gloss and self._bm25_english is None and bool(features[FEATURES.index("agree")])

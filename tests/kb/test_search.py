@@ -216,6 +216,7 @@ def test_an_english_question_to_a_vietnamese_only_faq_is_read_through_its_gloss(
 def test_english_is_answered_at_a_lower_cut_when_its_gloss_agrees(kb_settings):
     kb = _plain_kb(kb_settings, calibrated=True)
     model = kb.decision_model
+    model.english_full = False  # the dense model's cuts alone (the full model's: below)
     assert model.english_agree_p == kb_settings["kb"]["decision"]["english_agree_p"]
     assert model.cuts(english=True, gloss_agrees=True)[0] == min(model.cuts(english=True)[0], model.english_agree_p)
     assert model.cuts(english=False, gloss_agrees=True) == model.cuts(english=False)
@@ -228,6 +229,24 @@ def test_english_is_answered_at_a_lower_cut_when_its_gloss_agrees(kb_settings):
     assert kb.decide(message).kind == "suggest"
     model.english_agree_p = 0.0  # off-topic English has no gloss that agrees: still nothing
     assert kb.decide("write me a poem about the sea").kind == "abstain"
+
+
+def test_english_is_answered_when_the_full_model_is_as_sure_as_of_a_vietnamese_question(kb_settings):
+    """The dense model alone, on the embedding's margin, leaves this English question with
+    buttons; its fused ranking (the embedding and the gloss's BM25) is as sure of "withdraw"
+    as the full model must be to answer a Vietnamese message, so the customer gets the answer.
+    Off-topic English is still not answered."""
+    kb = _plain_kb(kb_settings, calibrated=True)
+    model = kb.decision_model
+    message = "how do I withdraw money to my bank account?"
+    decision = kb.decide(message)
+    assert decision.kind == "answer" and decision.hits[0].entry_id == "withdraw"
+    assert decision.confidence >= model.full.answer_p
+    model.english_full = False
+    assert kb.decide(message).kind == "suggest"
+    model.english_full = True
+    for text in ("write me a poem about the sea", "what's the capital of France?", "recommend a good movie"):
+        assert kb.decide(text).kind == "abstain", text
 
 
 def test_english_is_not_answered_with_an_entry_its_dense_ranking_does_not_put_first(kb_settings):
