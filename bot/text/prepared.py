@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .abbreviations import expand_abbreviations
 from .language import detect_language
@@ -80,10 +80,12 @@ def without_emoji(text: str) -> str:
     return kept if any(c.isalnum() for c in kept) else text
 
 
-def prepare(text: str) -> PreparedText:
-    """Normalise once, detect the language, expand abbreviations and fold."""
+def prepare(text: str, readings: Optional[Dict[str, str]] = None) -> PreparedText:
+    """Normalise once, detect the language, expand abbreviations and fold. `readings`: an
+    FAQ's own readings of ambiguous abbreviations (abbreviations.corpus_readings)."""
     normalized = normalize(text)
     language = detect_language(normalized, default=None, normalized=True)
-    expanded = expand_abbreviations(unshouted(without_emoji(normalized)), language=language or "vi")
+    expanded = expand_abbreviations(unshouted(without_emoji(normalized)), language=language or "vi",
+                                    readings=readings)
     return PreparedText(original=text, normalized=normalized, language=language, text=expanded,
                         shadow=fold_normalized(expanded), folded=fold_normalized(normalized))

@@ -174,6 +174,28 @@ def test_answers_weigh_by_the_share_of_entries_without_phrasings(kb_settings):
     assert SearchParams().lexical_answer_plain == SearchParams.from_settings(kb_settings["kb"]).lexical_answer_plain
 
 
+UNIVERSITY_FAQ = [
+    ("dorm", "Trường có ký túc xá cho sinh viên không?",
+     "Ký túc xá có 2.000 chỗ, ưu tiên sinh viên năm nhất ở tỉnh xa; phí 500.000 đồng một tháng."),
+    ("wishes", "Thí sinh được đăng ký bao nhiêu nguyện vọng?", "Không giới hạn số nguyện vọng; nguyện vọng 1 là cao nhất."),
+    ("fee", "Học phí một năm là bao nhiêu?", "Học phí khoảng 30 triệu đồng một năm, đóng theo học kỳ."),
+    ("score", "Điểm chuẩn đại học năm ngoái là bao nhiêu?", "Điểm chuẩn năm ngoái từ 22 đến 27 điểm tùy ngành."),
+    ("transfer", "Sinh viên có được chuyển ngành không?", "Được chuyển ngành sau năm nhất nếu đủ điểm."),
+]
+
+
+@pytest.mark.parametrize("message, expected", [("đh có ktx ko ad", "dorm"), ("ktx bn 1 tháng", "dorm"),
+                                               ("dc dk bn nv vay", "wishes"), ("hp 1 nam bn", "fee")])
+def test_a_university_faq_reads_its_students_abbreviations_as_it_uses_them(kb_settings, message, expected):
+    """To a shop "đh" is "đơn hàng"; a university's FAQ speaks of "đại học", "ký túc xá",
+    "nguyện vọng", "học phí", so its search reads "đh", "ktx", "nv", "hp" that way. Read as
+    a shop's (or not at all), "đh có ktx ko ad" came out nearest to changing majors."""
+    settings = {**kb_settings, "kb": {**kb_settings["kb"], "decision": {"calibrated": False}}}
+    kb = KnowledgeBase.from_entries([Entry(id=i, topic="admissions", question=q, answer_vi=a, phrasings=[])
+                                     for i, q, a in UNIVERSITY_FAQ], settings=settings)
+    assert kb.search(message, k=1)[0].entry_id == expected
+
+
 def test_an_english_question_on_a_vietnamese_only_faq_gets_suggestions_not_nothing(kb_settings):
     """English against a Vietnamese-only FAQ: the dense margin is small even when the right
     entry comes first, so the calibrated model is unsure; a message as close to the corpus

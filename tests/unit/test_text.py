@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import detect_language, expand_abbreviations, fold, normalize, prepare, segment, vietnamese_gloss
+from bot.text import corpus_readings, detect_language, expand_abbreviations, fold, normalize, prepare, segment, vietnamese_gloss
 
 
 def nfd(s: str) -> str:
@@ -281,6 +281,31 @@ def test_english_text_is_not_expanded():
 
 def test_expand_empty():
     assert expand_abbreviations("") == ""
+
+
+UNIVERSITY = ["Trường đại học có ký túc xá không?", "Điểm chuẩn đại học năm nay là bao nhiêu?",
+              "Mỗi thí sinh được đăng ký bao nhiêu nguyện vọng?"]
+CLINIC = ["Bác sĩ khám vào những ngày nào?", "Có cần nhịn ăn trước khi xét nghiệm máu không?"]
+SHOP = ["Làm sao để theo dõi đơn hàng?", "Cần bổ sung giấy tờ gì để đổi hàng?"]
+
+
+def test_an_faq_settles_what_its_customers_abbreviations_mean():
+    """"đh" is "đại học" to a university and stays "đơn hàng" to a shop; "bs" is "bác sĩ"
+    to a clinic; an abbreviation whose readings the FAQ never uses is left as typed."""
+    university, clinic, shop = (corpus_readings(texts) for texts in (UNIVERSITY, CLINIC, SHOP))
+    assert university == {"đh": "đại học", "dh": "đại học", "nv": "nguyện vọng", "ktx": "ký túc xá"}
+    assert expand_abbreviations("đh có ktx ko", "vi", university) == "đại học có ký túc xá không"
+    assert expand_abbreviations("DH nào lấy 2 nv", "vi", university) == "ĐẠI HỌC nào lấy 2 nguyện vọng"
+    assert expand_abbreviations("bs khám thứ 7 ko, có xn máu ko", "vi", clinic) == (
+        "bác sĩ khám thứ 7 không, có xét nghiệm máu không")
+    assert "đh" not in shop  # the shop's reading is the one every message gets already
+    assert expand_abbreviations("đh của mình đâu r", "vi", shop) == "đơn hàng của mình đâu rồi"
+    assert expand_abbreviations("cần bs gì", "vi", shop) == "cần bổ sung gì"
+    assert expand_abbreviations("bs khám thứ 7 ko") == "bs khám thứ 7 không"  # no FAQ: as typed
+    assert prepare("bs khám thứ 7 ko", clinic).shadow == "bac si kham thu 7 khong"
+    # a clinic that writes "BHYT" itself keeps it: its texts and the customer's "bhyt" match
+    assert "bhyt" not in corpus_readings(CLINIC + ["Có nhận bảo hiểm y tế (BHYT) không?"])
+    assert corpus_readings(CLINIC + ["Có nhận bảo hiểm y tế không?"])["bhyt"] == "bảo hiểm y tế"
 
 
 # --- prepare ------------------------------------------------------------------
