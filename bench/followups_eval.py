@@ -42,7 +42,8 @@ ROLE = {"sample": "tune", "ewallet": "tune", "clinic": "report", "university": "
 KINDS = ("follow_up", "unanswerable", "switch")
 # What the labels of the committed table were run on.
 LABELS = {"before": "main at 073482d: every message searched alone",
-          "followup": "a follow-up read with the question just answered (bot/kb/follow_up.py)"}
+          "followup": "a follow-up read with the question just answered (bot/kb/follow_up.py)",
+          "stop30": "also English answered by the full decision model, and abbreviations read as the FAQ uses them"}
 
 
 def read_rows(name: str) -> list:
