@@ -31,7 +31,7 @@ from bot.kb.corpus import load_corpus  # noqa: E402
 from bot.kb.search import KnowledgeBase  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from e2e_eval import ROLE, SETS  # noqa: E402
-from english_agree import answered, english_messages, plain_entries  # noqa: E402
+from english_agree import counts, english_messages, plain_entries  # noqa: E402
 
 RULES = (("dense model", False), ("dense or full model", True))
 
@@ -58,14 +58,8 @@ def main() -> int:
         for label, rule in RULES:
             k = kb.with_params(kb.params)
             k.decision_model = replace(kb.decision_model, english_full=rule)
-            got = [answered(k, text) for text, _ in asked]
-            right = sum(1 for g, (_, expected) in zip(got, asked) if g == expected)
-            wrong = sum(1 for g in got if g) - right
-            left = sum(1 for text, expected in asked if answered(k, text, expected))
-            oos = sum(1 for text in off if answered(k, text))
             bold = "**" if rule else ""
-            lines.append(f"| {name} | {part} | {len(asked)} | {bold}{label}{bold} | {right} | {wrong} | "
-                         f"{left} | {oos} of {len(off)} |")
+            lines.append(f"| {name} | {part} | {len(asked)} | {bold}{label}{bold} | {counts(k, asked, off)} |")
         print(lines[-2], lines[-1], sep="\n", flush=True)
     text = "\n".join(lines)
     (BENCH / "english_full.md").write_text(

@@ -35,9 +35,9 @@ part with English BM25 or the gloss's), reaches the cut a Vietnamese message is 
 (`english_full`): its fused scores sit lower than a Vietnamese message's, so the full model
 is, if anything, less sure of it, and the off-topic messages that set the cut include
 English ones, scored the same way. On the tune sets it answered 2 more of the 46 English
-questions of the sample's tune half and 9 more of the e-wallet's 54, none wrongly; with
-their entry left out of the FAQ, 0 and 2 more of those questions were answered
-(bench/english_full.md).
+questions of the sample's tune half and 9 more of the e-wallet's 54, none wrongly (the
+sample stripped to a plain FAQ: 2 more, one of them wrongly); with their entry left out of
+the FAQ, 0 and 2 more of those questions were answered (bench/english_full.md).
 The bot answers when P is at or above `answer_p`, the lowest level at which at most
 `max_wrong` of the in-domain wrong answers (misses, left-out entries) and at most
 `max_offtopic_answered` of the off-topic messages would be answered; it offers suggestions
